@@ -1,0 +1,113 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { drizzle, PostgresJsSession } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import postgres, { type TransactionSql } from 'postgres';
+import { CopyBinaryDecoder } from '../codec/pg-copy-binary.js';
+import { blockCopyParts } from './copy-rows.js';
+import { BLOCK_COPY_COLUMNS, type BlockBytes, type Db, type StoreDriver, hashListLiteral } from './driver.js';
+import { MIGRATIONS_FOLDER } from './migrations-folder.js';
+
+/** Options of the PostgreSQL driver. */
+export interface PostgresDriverOptions {
+  /** Connection string, e.g. `postgres://user@127.0.0.1:5432/db`. */
+  readonly url: string;
+  /** Pool size; concurrent commits each hold one connection for their whole transaction. */
+  readonly max?: number;
+  /** Migrations folder; defaults to the repository's `migrations/`. */
+  readonly migrationsFolder?: string;
+}
+
+/** Any value of a fixed advisory-lock key: serialises concurrent migrators of one database. */
+const MIGRATION_LOCK_KEY = 0x70656572_6d67;
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * postgres.js driver. Block bytes move with binary COPY: FROM STDIN straight into `blocks` inside a
+ * savepoint (falling back to a staging table + INSERT ... ON CONFLICT DO NOTHING only if another
+ * transaction inserted the same hash meanwhile), and TO STDOUT on a throw-away one-connection client,
+ * because postgres.js 3.4.9 can hang the next query on a connection that ran COPY TO.
+ */
+export async function openPostgresDriver(options: PostgresDriverOptions): Promise<StoreDriver> {
+  const connection = { onnotice: () => {}, connect_timeout: 10 } as const;
+  await migrateLocked(options.url, options.migrationsFolder ?? MIGRATIONS_FOLDER);
+  const client = postgres(options.url, { ...connection, max: options.max ?? 4 });
+  const db = drizzle({ client }) as unknown as Db;
+
+  return {
+    name: 'postgres',
+    db,
+    transaction(fn) {
+      return db.transaction(async (txDb) => {
+        // COPY needs the raw postgres.js transaction (the connection reserved by BEGIN) under drizzle's.
+        const session = txDb._.session;
+        if (!(session instanceof PostgresJsSession)) throw new Error('unexpected drizzle session type');
+        const raw = session.client as TransactionSql;
+        return fn({ db: txDb as Db, insertBlocks: (rows) => insertBlocks(raw, rows) });
+      });
+    },
+    async *readBlocks(hashes) {
+      if (hashes.length === 0) return;
+      const reader = postgres(options.url, { ...connection, max: 1 });
+      try {
+        const stream = await reader
+          .unsafe(
+            `copy (select "hash", "data" from "blocks" where "hash" in (${hashListLiteral(hashes)})) to stdout with (format binary)`,
+          )
+          .readable();
+        const decoder = new CopyBinaryDecoder();
+        const text = new TextDecoder();
+        for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+          for (const [hash, data] of decoder.push(chunk)) {
+            if (hash && data) yield { hash: text.decode(hash), bytes: data } satisfies BlockBytes;
+          }
+        }
+        if (!decoder.done) throw new Error('COPY TO output ended before its trailer');
+      } finally {
+        await reader.end({ timeout: 1 });
+      }
+    },
+    async close() {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+async function insertBlocks(tx: TransactionSql, rows: readonly BlockBytes[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  try {
+    await tx.savepoint(async (sp) => {
+      const writable = await sp.unsafe(`copy "blocks" (${BLOCK_COPY_COLUMNS}) from stdin with (format binary)`).writable();
+      await pipeline(Readable.from(blockCopyParts(rows)), writable);
+    });
+    return rows.length;
+  } catch (error) {
+    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
+  }
+  // Another transaction committed one of these hashes after we checked: stage, then skip duplicates.
+  await tx.unsafe('create temp table if not exists "block_staging" (like "blocks" including defaults) on commit drop');
+  const writable = await tx
+    .unsafe(`copy "block_staging" (${BLOCK_COPY_COLUMNS}) from stdin with (format binary)`)
+    .writable();
+  await pipeline(Readable.from(blockCopyParts(rows)), writable);
+  const inserted = await tx.unsafe(
+    `insert into "blocks" (${BLOCK_COPY_COLUMNS}) select ${BLOCK_COPY_COLUMNS} from "block_staging" on conflict ("hash") do nothing returning "hash"`,
+  );
+  await tx.unsafe('truncate "block_staging"');
+  return inserted.length;
+}
+
+/** Applies migrations while holding a session advisory lock, so two processes opening at once are safe. */
+async function migrateLocked(url: string, migrationsFolder: string): Promise<void> {
+  const client = postgres(url, { onnotice: () => {}, connect_timeout: 10, max: 1 });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    try {
+      await migrate(drizzle({ client }), { migrationsFolder });
+    } finally {
+      await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+    }
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}

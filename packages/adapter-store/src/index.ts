@@ -1,0 +1,28 @@
+/**
+ * @peer/adapter-store — versioned, content-addressed storage of PEER models and LoRA adapters on
+ * PostgreSQL (PGlite embedded by default, postgres.js with `DATABASE_URL`).
+ */
+export { openStore, type OpenStoreOptions } from './open-store.js';
+export { createStore, type AdapterStore, type MoveAuthor, type StoreOptions } from './store.js';
+export type { StoreDriver } from './drivers/driver.js';
+export { openPgliteDriver, type PgliteDriverOptions } from './drivers/pglite.js';
+export { openPostgresDriver, type PostgresDriverOptions } from './drivers/postgres.js';
+export { MIGRATIONS_FOLDER } from './drivers/migrations-folder.js';
+export {
+  AdapterStoreError,
+  AlreadyExistsError,
+  BlockIntegrityError,
+  type DriverName,
+  IdempotencyConflictError,
+  NotFoundError,
+  StoreDatabaseError,
+  StoreValidationError,
+  VersionConflictError,
+} from './errors.js';
+export { parseRowRange } from './ops/diff.js';
+export { LORA_A, LORA_B } from './ops/adapters.js';
+export { MAX_BATCH_RECORDS } from './ops/ingest.js';
+export { mulberry32, type RandomSource, type RngFactory } from './replay/rng.js';
+export { planReservoir } from './replay/reservoir.js';
+export type * from './types.js';
+export type * from './types-data.js';

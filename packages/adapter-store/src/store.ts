@@ -1,0 +1,199 @@
+import type { TensorBlock } from '@peer/core/serialization';
+import type { StoreDriver } from './drivers/driver.js';
+import type { DriverName } from './errors.js';
+import * as adapters from './ops/adapters.js';
+import * as aliases from './ops/aliases.js';
+import { commitLine } from './ops/commit.js';
+import type { StoreContext } from './ops/context.js';
+import { diffManifests } from './ops/diff.js';
+import { collectGarbage } from './ops/gc.js';
+import * as ingest from './ops/ingest.js';
+import * as records from './ops/records.js';
+import * as regularization from './ops/regularization.js';
+import * as replay from './ops/replay.js';
+import * as streams from './ops/streams.js';
+import * as tenants from './ops/tenants.js';
+import * as versions from './ops/versions.js';
+import { mulberry32, type RngFactory } from './replay/rng.js';
+import type {
+  AdapterCommitInput,
+  AdapterKey,
+  AdapterVersion,
+  BatchInput,
+  BatchReceipt,
+  BatchStatus,
+  RegularizationState,
+  ReplayItem,
+  ReplayState,
+  Stream,
+  StreamRecord,
+} from './types-data.js';
+import type {
+  Alias,
+  AliasMove,
+  BlockSource,
+  CommitInput,
+  CommitResult,
+  GcResult,
+  JsonValue,
+  ManifestEntry,
+  Model,
+  Tenant,
+  Version,
+  VersionDiff,
+} from './types.js';
+
+/** Who moves an alias, and why; both are kept in the append-only alias log. */
+export interface MoveAuthor {
+  readonly actor: string;
+  readonly reason?: string;
+}
+
+/**
+ * The dialect-neutral store: every operation behaves identically on PGlite and PostgreSQL (one
+ * contract suite checks that). Ids are UUIDs; every failure is an `AdapterStoreError` subclass.
+ */
+export interface AdapterStore {
+  /** Which driver is underneath. */
+  readonly driver: DriverName;
+
+  createTenant(input: { name: string }): Promise<Tenant>;
+  getTenant(id: string): Promise<Tenant>;
+  createModel(input: { tenantId: string; name: string; config?: JsonValue }): Promise<Model>;
+  getModel(id: string): Promise<Model>;
+  findModel(tenantId: string, name: string): Promise<Model | undefined>;
+  listModels(tenantId: string): Promise<Model[]>;
+
+  /** Commits a version from a parent plus changed blocks, in one transaction (see `CommitInput`). */
+  commitVersion(input: CommitInput): Promise<CommitResult>;
+  getVersion(id: string): Promise<Version>;
+  /** All versions of a line in commit order. */
+  listVersions(modelId: string): Promise<Version[]>;
+  /** The version and its ancestors, newest first. */
+  lineage(versionId: string): Promise<Version[]>;
+  getManifest(versionId: string): Promise<ManifestEntry[]>;
+  /** Streams a version's blocks in name order, each verified against its sha256. */
+  loadBlocks(versionId: string, options?: { names?: readonly string[] }): AsyncIterable<TensorBlock>;
+  /** Which blocks, and which sub-key rows, differ between two versions. */
+  diffVersions(fromId: string, toId: string): Promise<VersionDiff>;
+  /** Deletes a version that is not a head, not aliased and has no children. */
+  deleteVersion(id: string): Promise<void>;
+  /** Deletes blocks that no version or regularization state references. */
+  collectGarbage(): Promise<GcResult>;
+
+  createAlias(input: { modelId: string; name: string; versionId: string } & MoveAuthor): Promise<Alias>;
+  moveAlias(input: { modelId: string; name: string; versionId: string; expectedVersionId?: string } & MoveAuthor): Promise<Alias>;
+  /** Undoes the alias's last move (the rollback is itself logged, so rolling back twice toggles). */
+  rollbackAlias(input: { modelId: string; name: string } & MoveAuthor): Promise<Alias>;
+  getAlias(modelId: string, name: string): Promise<Alias>;
+  listAliases(modelId: string): Promise<Alias[]>;
+  aliasHistory(modelId: string, name: string): Promise<AliasMove[]>;
+
+  createAdapter(input: { modelId: string; name: string; targetLayer: string; config?: JsonValue }): Promise<Model>;
+  commitAdapterVersion(input: AdapterCommitInput): Promise<CommitResult>;
+  loadAdapterVersion(versionId: string): Promise<AdapterVersion>;
+  listAdapterKeys(baseModelId: string, options?: { alias?: string }): Promise<AdapterKey[]>;
+
+  saveRegularization(input: {
+    versionId: string;
+    method: string;
+    meta?: JsonValue;
+    tensors: BlockSource;
+  }): Promise<{ writtenBlocks: number; writtenBytes: number; reusedBlocks: number }>;
+  loadRegularization(versionId: string, method: string): Promise<RegularizationState>;
+  listRegularization(versionId: string): Promise<string[]>;
+
+  createStream(input: { modelId: string; name: string }): Promise<Stream>;
+  getStream(id: string): Promise<Stream>;
+  findStream(modelId: string, name: string): Promise<Stream | undefined>;
+  listStreams(modelId: string): Promise<Stream[]>;
+  /** Durably records a batch (idempotent by key) before returning its receipt. */
+  recordBatch(input: BatchInput): Promise<BatchReceipt>;
+  getBatch(streamId: string, idempotencyKey: string): Promise<BatchReceipt>;
+  listBatches(streamId: string, options?: { fromOffset?: number; limit?: number }): Promise<BatchReceipt[]>;
+  readBatch(streamId: string, idempotencyKey: string): Promise<{ receipt: BatchReceipt; records: StreamRecord[] }>;
+  readRecords(streamId: string, options?: { fromOffset?: number; limit?: number }): Promise<StreamRecord[]>;
+  setBatchStatus(streamId: string, idempotencyKey: string, status: BatchStatus): Promise<BatchReceipt>;
+
+  configureReplay(streamId: string, options: { capacity: number; seed: number }): Promise<ReplayState>;
+  offerReplay(streamId: string, items: readonly JsonValue[]): Promise<ReplayState>;
+  replayState(streamId: string): Promise<ReplayState>;
+  loadReplay(streamId: string): Promise<ReplayItem[]>;
+
+  /** Closes the underlying connections (or the embedded database, if the store opened it). */
+  close(): Promise<void>;
+}
+
+/** Tunables of `createStore`. */
+export interface StoreOptions {
+  /** Bytes per bulk COPY round (default 32 MiB): larger amortises round trips, smaller bounds memory. */
+  readonly chunkBytes?: number;
+  /** Generator for replay reservoirs (default mulberry32), built from the persisted state. */
+  readonly rng?: RngFactory;
+}
+
+/** Builds the store over an opened driver (use `openStore()` unless you hold a driver already). */
+export function createStore(driver: StoreDriver, options: StoreOptions = {}): AdapterStore {
+  const ctx: StoreContext = {
+    driver,
+    name: driver.name,
+    chunkBytes: options.chunkBytes ?? 32 * 1024 * 1024,
+    rng: options.rng ?? mulberry32,
+  };
+  return {
+    driver: driver.name,
+    createTenant: (input) => tenants.createTenant(ctx, input),
+    getTenant: (id) => tenants.getTenant(ctx, id),
+    createModel: (input) => tenants.createModel(ctx, input),
+    getModel: (id) => tenants.getModel(ctx, id),
+    findModel: (tenantId, name) => tenants.findModel(ctx, tenantId, name),
+    listModels: (tenantId) => tenants.listModels(ctx, tenantId),
+
+    commitVersion: (input) => commitLine(ctx, input, { kind: 'model' }),
+    getVersion: (id) => versions.getVersion(ctx, id),
+    listVersions: (modelId) => versions.listVersions(ctx, modelId),
+    lineage: (versionId) => versions.lineage(ctx, versionId),
+    getManifest: (versionId) => versions.getManifest(ctx, versionId),
+    loadBlocks: (versionId, opts) => versions.loadBlocks(ctx, versionId, opts),
+    async diffVersions(fromId, toId) {
+      const [from, to] = [await versions.getManifest(ctx, fromId), await versions.getManifest(ctx, toId)];
+      return diffManifests(fromId, toId, from, to);
+    },
+    deleteVersion: (id) => versions.deleteVersion(ctx, id),
+    collectGarbage: () => collectGarbage(ctx),
+
+    createAlias: (input) => aliases.createAlias(ctx, input),
+    moveAlias: (input) => aliases.moveAlias(ctx, input),
+    rollbackAlias: (input) => aliases.rollbackAlias(ctx, input),
+    getAlias: (modelId, name) => aliases.getAlias(ctx, modelId, name),
+    listAliases: (modelId) => aliases.listAliases(ctx, modelId),
+    aliasHistory: (modelId, name) => aliases.aliasHistory(ctx, modelId, name),
+
+    createAdapter: (input) => adapters.createAdapter(ctx, input),
+    commitAdapterVersion: (input) => adapters.commitAdapterVersion(ctx, input),
+    loadAdapterVersion: (versionId) => adapters.loadAdapterVersion(ctx, versionId),
+    listAdapterKeys: (baseModelId, opts) => adapters.listAdapterKeys(ctx, baseModelId, opts),
+
+    saveRegularization: (input) => regularization.saveRegularization(ctx, input),
+    loadRegularization: (versionId, method) => regularization.loadRegularization(ctx, versionId, method),
+    listRegularization: (versionId) => regularization.listRegularization(ctx, versionId),
+
+    createStream: (input) => streams.createStream(ctx, input),
+    getStream: (id) => streams.getStream(ctx, id),
+    findStream: (modelId, name) => streams.findStream(ctx, modelId, name),
+    listStreams: (modelId) => streams.listStreams(ctx, modelId),
+    recordBatch: (input) => ingest.recordBatch(ctx, input),
+    getBatch: (streamId, key) => ingest.getBatch(ctx, streamId, key),
+    listBatches: (streamId, opts) => ingest.listBatches(ctx, streamId, opts),
+    readBatch: (streamId, key) => records.readBatch(ctx, streamId, key),
+    readRecords: (streamId, opts) => records.readRecords(ctx, streamId, opts),
+    setBatchStatus: (streamId, key, status) => ingest.setBatchStatus(ctx, streamId, key, status),
+
+    configureReplay: (streamId, opts) => replay.configureReplay(ctx, streamId, opts),
+    offerReplay: (streamId, items) => replay.offerReplay(ctx, streamId, items),
+    replayState: (streamId) => replay.replayState(ctx, streamId),
+    loadReplay: (streamId) => replay.loadReplay(ctx, streamId),
+
+    close: () => driver.close(),
+  };
+}

@@ -1,0 +1,18 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend/index.js';
+import { CharTransformer } from '../src/models/char-transformer.js';
+import { createRandom } from '../src/util/random.js';
+await initBackend({ backend: (process.env.B as 'wasm' | 'cpu') ?? 'wasm' });
+const lm = new CharTransformer({ vocabSize: 12, contextLength: 32, dModel: 32, heads: 4, layers: 3, ffn: 'dense' }, { seed: 1 });
+const rng = createRandom(1);
+const tokens = Int32Array.from({ length: 16 * 33 }, () => rng.int(12));
+const vars = lm.trainableVariables();
+const step = () => tf.tidy(() => { const { value, grads } = tf.variableGrads(() => lm.loss({ tokens, batch: 16 }, { training: true }), vars); value.dataSync(); });
+for (let i = 0; i < 3; i++) step();
+let t = performance.now(); for (let i = 0; i < 10; i++) step(); console.log('step ms', (performance.now() - t) / 10);
+t = performance.now(); for (let i = 0; i < 10; i++) tf.tidy(() => lm.loss({ tokens, batch: 16 }).dataSync()); console.log('fwd ms', (performance.now() - t) / 10);
+const info = await tf.profile(() => { step(); });
+const agg = new Map<string, number>();
+for (const k of info.kernels) agg.set(k.name, (agg.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+console.log([...agg].sort((a, b) => b[1] - a[1]).slice(0, 15));
+process.exit(0);

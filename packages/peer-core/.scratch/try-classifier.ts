@@ -1,0 +1,22 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend/index.js';
+import { gaussianClusters } from '../src/data/synthetic.js';
+import { toTensors } from '../src/data/labeled-data.js';
+import { PeerClassifier } from '../src/models/classifier.js';
+import { Trainer } from '../src/train/trainer.js';
+import { classifierObjective } from '../src/train/objectives.js';
+import { evaluateAccuracy } from '../src/train/evaluate.js';
+import { ExpertUsage } from '../src/metrics/expert-usage.js';
+
+await initBackend({ backend: (process.env.B as 'wasm' | 'cpu') ?? 'wasm' });
+const data = gaussianClusters({ classes: 10, dim: 16, seed: 1 });
+const model = new PeerClassifier({ inDim: 16, classes: 10, dModel: 32, ffn: (process.env.FFN as 'peer') ?? 'peer', peer: { subKeyRows: 16, subKeyCols: 16, heads: 2, topK: 4, dKey: 16 } }, { seed: 1 });
+const trainer = new Trainer(model, { learningRate: Number(process.env.LR ?? 3e-3), progressEvery: 50 });
+const t0 = performance.now();
+const h = await trainer.fit({ steps: Number(process.env.STEPS ?? 300), batchSize: 64, loss: classifierObjective(model, data.train, { batchSize: 64, seed: 2 }), onProgress: (p) => console.log(JSON.stringify(p)) });
+console.log('fit', h.steps, h.elapsedMs.toFixed(0), 'ms', h.stepsPerSec.toFixed(1), 'steps/s');
+const { x, y } = toTensors(data.test);
+const usage = model.peerLayers().map((l) => new ExpertUsage(l.numExperts));
+const acc = await evaluateAccuracy(model, x, y, { usage });
+console.log(acc, usage.map((u) => u.stats()), performance.now() - t0, tf.memory().numTensors);
+process.exit(0);

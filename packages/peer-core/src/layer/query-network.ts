@@ -1,0 +1,106 @@
+import * as tf from '@tensorflow/tfjs';
+import { fastMatMul } from '../backend/fast-matmul.js';
+import type { PeerConfig } from '../config/peer-config.js';
+import type { Random } from '../util/random.js';
+
+/** One half of the query network: `BN(x W)` for the first (or second) dKey/2 of every head's query. */
+class QueryHalf {
+  readonly weight: tf.Variable<tf.Rank.R2>;
+  readonly gamma: tf.Variable<tf.Rank.R1> | undefined;
+  readonly beta: tf.Variable<tf.Rank.R1> | undefined;
+  readonly movingMean: tf.Variable<tf.Rank.R1> | undefined;
+  readonly movingVariance: tf.Variable<tf.Rank.R1> | undefined;
+
+  constructor(config: PeerConfig, rng: Random) {
+    const width = (config.heads * config.dKey) / 2;
+    const w = rng.fillNormal(new Float32Array(config.dModel * width), 1 / Math.sqrt(config.dModel));
+    this.weight = tf.tidy(() => tf.variable(tf.tensor2d(w, [config.dModel, width]), true));
+    if (config.queryBatchNorm) {
+      this.gamma = tf.tidy(() => tf.variable(tf.ones([width]), true));
+      this.beta = tf.tidy(() => tf.variable(tf.zeros([width]), true));
+      this.movingMean = tf.tidy(() => tf.variable(tf.zeros([width]), false));
+      this.movingVariance = tf.tidy(() => tf.variable(tf.ones([width]), false));
+    }
+  }
+
+  variables(): tf.Variable[] {
+    const all: (tf.Variable | undefined)[] = [
+      this.weight,
+      this.gamma,
+      this.beta,
+      this.movingMean,
+      this.movingVariance,
+    ];
+    return all.filter((v): v is tf.Variable => v !== undefined);
+  }
+}
+
+/**
+ * The PEER query network `q = BN(x W_q)` (PEER §2), one query of width dKey per head. It is kept as two
+ * halves, one per sub-key codebook: `x W1` is already [tokens, heads * dKey/2] = [tokens * heads, dKey/2] in
+ * memory, so the product-key scoring needs no transpose or strided split (each cost ~10 ms at 512 tokens on
+ * wasm). Equivalent to one W_q with permuted columns.
+ * Query batch-norm (Table 2) trains with batch statistics and serves with running ones; once frozen for
+ * growth (DESIGN §2) it always uses running statistics, so routing of old inputs cannot drift through BN.
+ */
+export class QueryNetwork {
+  readonly halves: readonly [QueryHalf, QueryHalf];
+  private frozenFlag = false;
+
+  constructor(
+    private readonly config: PeerConfig,
+    rng: Random,
+  ) {
+    this.halves = [new QueryHalf(config, rng), new QueryHalf(config, rng)];
+  }
+
+  get frozen(): boolean {
+    return this.frozenFlag;
+  }
+
+  /** Freezes the projection and the BN (parameters and statistics) so routing of old inputs stays put. */
+  freeze(): void {
+    this.frozenFlag = true;
+    for (const v of this.variables()) v.trainable = false;
+  }
+
+  trainableVariables(): tf.Variable[] {
+    return this.variables().filter((v) => v.trainable);
+  }
+
+  variables(): tf.Variable[] {
+    return this.halves.flatMap((h) => h.variables());
+  }
+
+  /**
+   * The two query halves, each [tokens * heads, dKey/2] (row = token * heads + head). In training mode
+   * (and not frozen) BN uses the batch statistics and updates the running ones.
+   */
+  apply(x: tf.Tensor2D, training: boolean): [tf.Tensor2D, tf.Tensor2D] {
+    const half = this.config.dKey / 2;
+    const tokens = x.shape[0];
+    const [a, b] = this.halves.map((h) =>
+      this.normalize(h, fastMatMul(x, h.weight), training).reshape([tokens * this.config.heads, half]),
+    ); // [B, H*K/2] -> [B*H, K/2]
+    return [a as tf.Tensor2D, b as tf.Tensor2D];
+  }
+
+  private normalize(h: QueryHalf, projected: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    const { gamma, beta, movingMean, movingVariance } = h;
+    if (!gamma || !beta || !movingMean || !movingVariance) return projected;
+    const eps = this.config.batchNormEpsilon;
+    const useBatchStats = training && !this.frozenFlag && projected.shape[0] > 1;
+    if (!useBatchStats) {
+      // Fold the running statistics into one scale and shift: two elementwise ops on the hot path.
+      const scale = tf.rsqrt(movingVariance.add(eps)).mul(gamma);
+      return projected.mul(scale).add(beta.sub(movingMean.mul(scale)));
+    }
+    const { mean, variance } = tf.moments(projected, 0);
+    const m = this.config.batchNormMomentum;
+    tf.tidy(() => {
+      movingMean.assign(movingMean.mul(m).add(mean.mul(1 - m)));
+      movingVariance.assign(movingVariance.mul(m).add(variance.mul(1 - m)));
+    });
+    return projected.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta);
+  }
+}

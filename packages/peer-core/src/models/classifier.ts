@@ -1,0 +1,180 @@
+import * as tf from '@tensorflow/tfjs';
+import { PeerConfigError, PeerShapeError } from '../errors/peer-error.js';
+import type { PeerLayer, PeerRetrieval } from '../layer/peer-layer.js';
+import { createRandom } from '../util/random.js';
+import {
+  type ClassifierConfig,
+  type ClassifierConfigInput,
+  parseClassifierConfig,
+} from './classifier-config.js';
+import { type Labels, softmaxCrossEntropy } from './cross-entropy.js';
+import { Dense } from './dense.js';
+import { collectPeerLayers, createFeedForward, type FeedForward, PeerFeedForward } from './feed-forward.js';
+import { LayerNorm } from './layer-norm.js';
+import { peerLayerConfig } from './parse-config.js';
+
+export interface ClassifierOptions {
+  /** Seed of every initial parameter (default 0). */
+  readonly seed?: number;
+}
+
+export interface ClassifierCallOptions {
+  /** Which task head to use (default 0). */
+  readonly task?: number;
+  /** Training mode: query batch-norm uses batch statistics and PEER layers collect expert gradients. */
+  readonly training?: boolean;
+}
+
+/** What {@link PeerClassifier.predictAsync} returns; `retrievals` has one entry per PEER block. */
+export interface ClassifierPrediction {
+  /** Arg-max class per row, [n]. */
+  readonly classes: Int32Array;
+  /** Softmax probabilities, [n, classes] row-major. */
+  readonly probabilities: Float32Array;
+  /** Which experts fired in each PEER block, with their gates. */
+  readonly retrievals: PeerRetrieval[];
+}
+
+interface Block {
+  readonly norm: LayerNorm;
+  readonly ffn: FeedForward;
+}
+
+/**
+ * A classifier of vectors: dense input projection -> pre-LN residual blocks h = h + FFN(LN(h)) with a PEER
+ * layer as FFN -> final LN -> a linear head per task. The final LN is the pre-LN convention (GPT-2's
+ * `ln_f`): without it the head sees the raw residual stream, whose scale grows with depth.
+ *
+ * @example
+ * const model = new PeerClassifier({ inDim: 16, classes: 10, peer: { subKeyRows: 32, subKeyCols: 32 } });
+ * const loss = model.loss(x, labels, { training: true });
+ */
+export class PeerClassifier {
+  readonly config: ClassifierConfig;
+  readonly input: Dense;
+  readonly blocks: readonly Block[];
+  readonly finalNorm: LayerNorm;
+  readonly heads: readonly Dense[];
+
+  constructor(configInput: ClassifierConfigInput, options: ClassifierOptions = {}) {
+    const c = parseClassifierConfig(configInput);
+    this.config = c;
+    const peer = peerLayerConfig(c.peer, c.dModel);
+    const rng = createRandom(options.seed ?? 0);
+    this.input = new Dense(c.inDim, c.dModel, rng);
+    const blocks: Block[] = [];
+    for (let b = 0; b < c.blocks; b++) {
+      const norm = new LayerNorm(c.dModel, c.layerNormEpsilon);
+      const hidden = c.denseMultiplier * c.dModel;
+      blocks.push({ norm, ffn: createFeedForward({ kind: c.ffn, dModel: c.dModel, hidden, peer, rng }) });
+    }
+    this.blocks = blocks;
+    this.finalNorm = new LayerNorm(c.dModel, c.layerNormEpsilon);
+    const heads: Dense[] = [];
+    for (let t = 0; t < c.taskHeads; t++) heads.push(new Dense(c.dModel, c.classes, rng));
+    this.heads = heads;
+  }
+
+  /** Logits [n, classes] of inputs x [n, inDim] under the head of `task`. Differentiable. */
+  logits(x: tf.Tensor2D, options: ClassifierCallOptions = {}): tf.Tensor2D {
+    const head = this.head(options.task ?? 0);
+    this.checkInput(x);
+    return tf.tidy(() => {
+      let h = this.input.apply(x); // [n, inDim] -> [n, d]
+      for (const { norm, ffn } of this.blocks) h = h.add(ffn.apply(norm.apply(h), options.training ?? false));
+      return head.apply(this.finalNorm.apply(h)); // [n, d] -> [n, classes]
+    });
+  }
+
+  /** Mean softmax cross-entropy (nats) of inputs x [n, inDim] against integer labels [n]. */
+  loss(x: tf.Tensor2D, labels: Labels, options: ClassifierCallOptions = {}): tf.Scalar {
+    return tf.tidy(() => softmaxCrossEntropy(this.logits(x, options), labels));
+  }
+
+  /**
+   * Inference with asynchronous reads (request paths): classes, probabilities and, per PEER block, which
+   * experts fired. Dense blocks run as plain tensor ops.
+   */
+  async predictAsync(x: tf.Tensor2D, options: { task?: number } = {}): Promise<ClassifierPrediction> {
+    const head = this.head(options.task ?? 0);
+    this.checkInput(x);
+    const retrievals: PeerRetrieval[] = [];
+    let h = this.input.apply(x);
+    let probs: tf.Tensor2D | undefined;
+    let best: tf.Tensor1D | undefined;
+    try {
+      for (const { norm, ffn } of this.blocks) {
+        const normed = norm.apply(h);
+        let out: tf.Tensor2D;
+        try {
+          if (ffn instanceof PeerFeedForward) {
+            const result = await ffn.layer.applyAsync(normed);
+            retrievals.push(result.retrieval);
+            out = result.output;
+          } else {
+            out = ffn.apply(normed, false);
+          }
+        } finally {
+          normed.dispose();
+        }
+        const next = h.add(out) as tf.Tensor2D;
+        tf.dispose([h, out]);
+        h = next;
+      }
+      const finalH = h;
+      probs = tf.tidy(() => tf.softmax(head.apply(this.finalNorm.apply(finalH))) as tf.Tensor2D);
+      best = tf.argMax(probs, 1) as tf.Tensor1D;
+      const [probabilities, classes] = await Promise.all([probs.data(), best.data()]);
+      return {
+        classes: Int32Array.from(classes),
+        probabilities: Float32Array.from(probabilities),
+        retrievals,
+      };
+    } finally {
+      tf.dispose([h, ...(probs ? [probs] : []), ...(best ? [best] : [])]);
+    }
+  }
+
+  /** Variables a tfjs optimizer should train (frozen ones excluded; expert tables are not variables). */
+  trainableVariables(): tf.Variable[] {
+    return [
+      ...this.input.trainableVariables(),
+      ...this.blocks.flatMap(({ norm, ffn }) => [...norm.trainableVariables(), ...ffn.trainableVariables()]),
+      ...this.finalNorm.trainableVariables(),
+      ...this.heads.flatMap((h) => h.trainableVariables()),
+    ];
+  }
+
+  /** The PEER layer of every PEER block, in block order. */
+  peerLayers(): PeerLayer[] {
+    return collectPeerLayers(this.blocks.map((b) => b.ffn));
+  }
+
+  /** The validated config (JSON-serialisable) the model was built from. */
+  getConfig(): ClassifierConfig {
+    return structuredClone(this.config);
+  }
+
+  /** Frees every variable and expert table. */
+  dispose(): void {
+    this.input.dispose();
+    for (const { norm, ffn } of this.blocks) {
+      norm.dispose();
+      ffn.dispose();
+    }
+    this.finalNorm.dispose();
+    for (const h of this.heads) h.dispose();
+  }
+
+  private head(task: number): Dense {
+    const head = Number.isInteger(task) ? this.heads[task] : undefined;
+    if (!head) throw new PeerConfigError('task', `an integer in [0, ${this.heads.length - 1}]`, task);
+    return head;
+  }
+
+  private checkInput(x: tf.Tensor2D): void {
+    if (x.rank !== 2 || x.shape[1] !== this.config.inDim) {
+      throw new PeerShapeError(`classifier input must be [n, ${this.config.inDim}], but got [${x.shape}]`);
+    }
+  }
+}
