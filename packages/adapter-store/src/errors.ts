@@ -107,7 +107,7 @@ export class IdempotencyConflictError extends AdapterStoreError {
 export class BlockIntegrityError extends AdapterStoreError {
   readonly blockName: string;
   readonly hash: string;
-  readonly reason: 'hash_mismatch' | 'length_mismatch' | 'missing';
+  readonly reason: 'hash_mismatch' | 'length_mismatch' | 'missing' | 'manifest_mismatch';
 
   constructor(driver: DriverName, blockName: string, hash: string, reason: BlockIntegrityError['reason'], detail = '') {
     super(driver, 'block_integrity', `block ${formatValue(blockName)} (sha256 ${hash}) failed verification: ${reason}${detail ? ` (${detail})` : ''}`);

@@ -20,9 +20,10 @@ export {
   VersionConflictError,
 } from './errors.js';
 export { parseRowRange } from './ops/diff.js';
+export type { VerifyReport } from './ops/verify.js';
 export { LORA_A, LORA_B } from './ops/adapters.js';
 export { MAX_BATCH_RECORDS } from './ops/ingest.js';
-export { mulberry32, type RandomSource, type RngFactory } from './replay/rng.js';
+export { mulberry32, type RandomSource, randomIntBelow, type RngFactory } from './replay/rng.js';
 export { planReservoir } from './replay/reservoir.js';
 export type * from './types.js';
 export type * from './types-data.js';

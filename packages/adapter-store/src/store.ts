@@ -13,6 +13,7 @@ import * as regularization from './ops/regularization.js';
 import * as replay from './ops/replay.js';
 import * as streams from './ops/streams.js';
 import * as tenants from './ops/tenants.js';
+import { type VerifyReport, verifyVersion } from './ops/verify.js';
 import * as versions from './ops/versions.js';
 import { mulberry32, type RngFactory } from './replay/rng.js';
 import type {
@@ -76,6 +77,8 @@ export interface AdapterStore {
   loadBlocks(versionId: string, options?: { names?: readonly string[] }): AsyncIterable<TensorBlock>;
   /** Which blocks, and which sub-key rows, differ between two versions. */
   diffVersions(fromId: string, toId: string): Promise<VersionDiff>;
+  /** Re-checks a version end to end: manifest against the version row, every block against its sha256. */
+  verifyVersion(versionId: string, options?: { data?: boolean }): Promise<VerifyReport>;
   /** Deletes a version that is not a head, not aliased and has no children. */
   deleteVersion(id: string): Promise<void>;
   /** Deletes blocks that no version or regularization state references. */
@@ -159,6 +162,7 @@ export function createStore(driver: StoreDriver, options: StoreOptions = {}): Ad
       const [from, to] = [await versions.getManifest(ctx, fromId), await versions.getManifest(ctx, toId)];
       return diffManifests(fromId, toId, from, to);
     },
+    verifyVersion: (versionId, opts) => verifyVersion(ctx, versionId, opts),
     deleteVersion: (id) => versions.deleteVersion(ctx, id),
     collectGarbage: () => collectGarbage(ctx),
 

@@ -8,7 +8,7 @@ const GELU_A: f64 = 0.044715;
 
 /** act(a): code 0 = ReLU, 1 = GELU (tanh approximation). */
 export function activate(a: f32, code: i32): f32 {
-  if (code == 0) return a > 0 ? a : 0;
+  if (code === 0) return a > 0 ? a : 0;
   const x = <f64>a;
   const t = Math.tanh(GELU_C * (x + GELU_A * x * x * x));
   return <f32>(0.5 * x * (1.0 + t));
@@ -19,7 +19,7 @@ export let gradOut: f32 = 0;
 
 /** Returns act(a) and leaves act'(a) in `gradOut`. */
 export function activateWithGrad(a: f32, code: i32): f32 {
-  if (code == 0) {
+  if (code === 0) {
     gradOut = a > 0 ? 1 : 0;
     return a > 0 ? a : 0;
   }

@@ -6,11 +6,21 @@
 
 /** True when (s, id) ranks before (t, tid). NaN scores were already mapped to -Infinity. */
 function before(s: f32, id: i32, t: f32, tid: i32): bool {
-  return s > t || (s == t && id < tid);
+  return s > t || (s === t && id < tid);
 }
 
 /** Inserts into the sorted list of `count` entries, dropping the entry at `count` if the list was full. */
-function insert(oS: usize, oId: usize, oA: usize, oB: usize, count: usize, s: f32, id: i32, a: i32, b: i32): void {
+function insert(
+  oS: usize,
+  oId: usize,
+  oA: usize,
+  oB: usize,
+  count: usize,
+  s: f32,
+  id: i32,
+  a: i32,
+  b: i32,
+): void {
   let p = count;
   while (p > 0) {
     const q = (p - 1) << 2;
@@ -33,7 +43,8 @@ function insert(oS: usize, oId: usize, oA: usize, oB: usize, count: usize, s: f3
 
 function sum(x: f32, y: f32): f32 {
   const s = x + y;
-  return s != s ? -Infinity : s;
+  // biome-ignore lint/suspicious/noGlobalIsNan: AssemblyScript's isNaN<f32> is a typed builtin (f32.ne).
+  return isNaN(s) ? -Infinity : s;
 }
 
 /** Inputs [rows, k]; outputs [rows, k]. Requires 1 <= k <= 64 (checked by the caller). */
@@ -67,7 +78,7 @@ export function productTopk(
     let count: usize = 0;
     for (let a: usize = 0; a < kk; a++) {
       const sa = load<f32>(s1 + (a << 2));
-      if (count == kk && sum(sa, top2) < load<f32>(lastS)) break;
+      if (count === kk && sum(sa, top2) < load<f32>(lastS)) break;
       const ia = load<i32>(i1 + (a << 2)) * cols2;
       for (let b: usize = 0; b < kk; b++) {
         const s = sum(sa, load<f32>(s2 + (b << 2)));

@@ -2,12 +2,20 @@
 import { axpy } from './vector';
 
 /** out[rowOf[i]] += coef[i] * vecs[vecOf[i]] for i in [0, count); rows of length d. Indices checked by the caller. */
-export function scatterRank1(out: usize, d: i32, rowOf: usize, coef: usize, vecs: usize, vecOf: usize, count: i32): void {
+export function scatterRank1(
+  out: usize,
+  d: i32,
+  rowOf: usize,
+  coef: usize,
+  vecs: usize,
+  vecOf: usize,
+  count: i32,
+): void {
   const rowBytes = (<usize>d) << 2;
   for (let i: usize = 0; i < <usize>count; i++) {
     const o = i << 2;
     const c = load<f32>(coef + o);
-    if (c == 0) continue;
+    if (c === 0) continue;
     axpy(out + <usize>load<i32>(rowOf + o) * rowBytes, c, vecs + <usize>load<i32>(vecOf + o) * rowBytes, d);
   }
 }

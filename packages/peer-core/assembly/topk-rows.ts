@@ -107,7 +107,7 @@ function insertVec(ls: usize, li: usize, nvec: usize, s: f32, j: i32): void {
 
 /** Adds (s, j) to the working list holding `count` entries (count <= k). */
 function add(ls: usize, li: usize, count: usize, k: usize, nvec: usize, s: f32, j: i32): void {
-  if (nvec != 0) insertVec(ls, li, nvec, s, j);
+  if (nvec !== 0) insertVec(ls, li, nvec, s, j);
   else insertAt(ls, li, count < k ? count : k - 1, s, j);
 }
 
@@ -118,11 +118,12 @@ function topkRow(row: usize, cols: usize, k: usize, nvec: usize, ls: usize, li: 
   let count: usize = 0;
   let j: usize = 0;
   let thr = bound;
-  if (bound == -Infinity) {
+  if (bound === -Infinity) {
     // No bound: the first k elements enter unconditionally, NaN as -Infinity.
     for (; j < k; j++) {
       let s = load<f32>(row + (j << 2));
-      if (s != s) s = -Infinity;
+      // biome-ignore lint/suspicious/noGlobalIsNan: AssemblyScript's isNaN<f32> is a typed builtin (f32.ne).
+      if (isNaN(s)) s = -Infinity;
       add(ls, li, j, k, nvec, s, <i32>j);
     }
     count = k;
@@ -134,7 +135,7 @@ function topkRow(row: usize, cols: usize, k: usize, nvec: usize, ls: usize, li: 
     const p = row + (j << 2);
     const t = f32x4.splat(thr);
     let m0: v128, m1: v128, m2: v128, m3: v128;
-    if (count == k) {
+    if (count === k) {
       m0 = f32x4.gt(v128.load(p), t);
       m1 = f32x4.gt(v128.load(p, 16), t);
       m2 = f32x4.gt(v128.load(p, 32), t);
@@ -149,13 +150,13 @@ function topkRow(row: usize, cols: usize, k: usize, nvec: usize, ls: usize, li: 
     let bits =
       i32x4.bitmask(m0) | (i32x4.bitmask(m1) << 4) | (i32x4.bitmask(m2) << 8) | (i32x4.bitmask(m3) << 12);
     // Lanes flagged against the old threshold are a superset of those passing the raised one: recheck each.
-    while (bits != 0) {
+    while (bits !== 0) {
       const q = <usize>ctz(bits);
       bits &= bits - 1;
       const s = load<f32>(p + (q << 2));
       if (count < k) {
         add(ls, li, count++, k, nvec, s, <i32>(j + q));
-        if (count == k) thr = load<f32>(last);
+        if (count === k) thr = load<f32>(last);
       } else if (s > thr) {
         add(ls, li, k, k, nvec, s, <i32>(j + q));
         thr = load<f32>(last);
@@ -167,7 +168,7 @@ function topkRow(row: usize, cols: usize, k: usize, nvec: usize, ls: usize, li: 
     if (count < k) {
       if (!(s >= thr)) continue;
       add(ls, li, count++, k, nvec, s, <i32>j);
-      if (count == k) thr = load<f32>(last);
+      if (count === k) thr = load<f32>(last);
     } else if (s > thr) {
       add(ls, li, k, k, nvec, s, <i32>j);
       thr = load<f32>(last);

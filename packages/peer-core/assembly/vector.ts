@@ -114,3 +114,15 @@ export function axpy2(y: usize, ca: f32, a: usize, cb: f32, b: usize, n: usize):
     store<f32>(y + o, y0 + cb * load<f32>(b + o));
   }
 }
+
+/**
+ * Touches every 64-byte line of a row of n f32 so that its cache misses (and TLB walk) start now, while
+ * earlier rows are being computed: wasm has no prefetch instruction, and the out-of-order window alone
+ * covers less than one 1 KiB row. Returns the OR of the loaded words so the loads are not dead code.
+ */
+export function touch(row: usize, n: usize): i32 {
+  let acc = 0;
+  const end = row + (n << 2);
+  for (let p = row; p < end; p += 64) acc |= load<i32>(p);
+  return acc;
+}

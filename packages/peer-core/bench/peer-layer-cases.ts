@@ -6,7 +6,7 @@ import { coalesceExpertGradients } from '../src/train/coalesce-expert-gradients.
 import { createRandom } from '../src/util/random.js';
 
 export interface BenchRow {
-  case: 'forward_1' | 'forward_512' | 'train_512' | 'dense_forward_512';
+  case: 'forward_1' | 'forward_512' | 'retrieve_512' | 'train_512' | 'dense_forward_512';
   n_experts: number;
   tokens: number;
   median_ms: number;
@@ -40,7 +40,10 @@ function input(tokens: number, seed: number): tf.Tensor2D {
   return tf.tensor2d(createRandom(seed).fillNormal(new Float32Array(tokens * D_MODEL), 1), [tokens, D_MODEL]);
 }
 
-/** forward_1, forward_512 (inference: running BN stats) and train_512 (forward + backward, all gradients). */
+/**
+ * forward_1, forward_512 (inference: running BN stats), retrieve_512 (routing only) and train_512
+ * (forward + backward: every variable gradient and per-expert gradient rows).
+ */
 export async function runPeerCases(size: number, runs: number): Promise<BenchRow[]> {
   const info = await initBackend();
   const layer = new PeerLayer(
@@ -67,6 +70,13 @@ export async function runPeerCases(size: number, runs: number): Promise<BenchRow
   };
   rows.push(row('forward_1', 1, await time(runs * 4, 5, forward(x1))));
   rows.push(row('forward_512', 512, await time(runs, 2, forward(x512))));
+  // Retrieval alone (queries, sub-key scores, product top-k, gates): the part that must scale as sqrt(N).
+  const retrieve = async () => {
+    const { gates } = layer.route(x512, false);
+    await gates.data();
+    gates.dispose();
+  };
+  rows.push(row('retrieve_512', 512, await time(runs, 2, retrieve)));
   const r = input(512, 4);
   const slotOf = new Int32Array(n).fill(-1);
   const vars = layer.trainableVariables();

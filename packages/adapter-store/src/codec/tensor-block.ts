@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
-import { BYTES_PER_ELEMENT, type BlockDType, type TensorBlock } from '@peer/core/serialization';
+import type { BlockDType, TensorBlock } from '@peer/core/serialization';
 import { type DriverName, StoreValidationError } from '../errors.js';
 import { checkBlockName, checkInt } from '../validation.js';
+
+/**
+ * Bytes per element of each block dtype — the same table as the core's `BYTES_PER_ELEMENT`, repeated
+ * here so the store only *type*-imports `@peer/core`: its serialization entry point also exports layer
+ * (de)serialisers that load TensorFlow.js, which a storage process must not pay for. The `Record` type
+ * makes a dtype added to the core a compile error here until it is added.
+ */
+const BYTES_PER_ELEMENT: Readonly<Record<BlockDType, number>> = { float32: 4, int32: 4, uint8: 1 };
 
 /** Largest accepted rank: far above any PEER/LoRA tensor, low enough to reject garbage shapes. */
 const MAX_RANK = 8;

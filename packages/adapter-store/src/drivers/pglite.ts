@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { CopyBinaryDecoder } from '../codec/pg-copy-binary.js';
 import { BLOCK_COPY_COLUMNS, type BlockBytes, type Db, type StoreDriver, hashListLiteral } from './driver.js';
-import { blockCopyParts } from './copy-rows.js';
+import { blockCopyBuffers } from './copy-rows.js';
 import { MIGRATIONS_FOLDER } from './migrations-folder.js';
 
 /** Options of the embedded driver. */
@@ -31,7 +31,7 @@ export async function openPgliteDriver(options: PgliteDriverOptions = {}): Promi
 
   async function insertBlocks(tx: Transaction, rows: readonly BlockBytes[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const blob = new Blob(blockCopyParts(rows) as BlobPart[]);
+    const blob = new Blob(blockCopyBuffers(rows) as BlobPart[]);
     const result = await tx.query(`copy "blocks" (${BLOCK_COPY_COLUMNS}) from '/dev/blob' with (format binary)`, [], {
       blob,
     });

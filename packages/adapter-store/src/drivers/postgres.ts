@@ -4,9 +4,10 @@ import { drizzle, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres, { type TransactionSql } from 'postgres';
 import { CopyBinaryDecoder } from '../codec/pg-copy-binary.js';
-import { blockCopyParts } from './copy-rows.js';
+import { blockCopyBuffers } from './copy-rows.js';
 import { BLOCK_COPY_COLUMNS, type BlockBytes, type Db, type StoreDriver, hashListLiteral } from './driver.js';
 import { MIGRATIONS_FOLDER } from './migrations-folder.js';
+import { connectNoDelay } from './no-delay-socket.js';
 
 /** Options of the PostgreSQL driver. */
 export interface PostgresDriverOptions {
@@ -29,7 +30,7 @@ const UNIQUE_VIOLATION = '23505';
  * because postgres.js 3.4.9 can hang the next query on a connection that ran COPY TO.
  */
 export async function openPostgresDriver(options: PostgresDriverOptions): Promise<StoreDriver> {
-  const connection = { onnotice: () => {}, connect_timeout: 10 } as const;
+  const connection = connectionOptions();
   await migrateLocked(options.url, options.migrationsFolder ?? MIGRATIONS_FOLDER);
   const client = postgres(options.url, { ...connection, max: options.max ?? 4 });
   const db = drizzle({ client }) as unknown as Db;
@@ -73,12 +74,21 @@ export async function openPostgresDriver(options: PostgresDriverOptions): Promis
   };
 }
 
+/**
+ * Options shared by every client. `socket` (TCP_NODELAY, see `connectNoDelay`) is a documented
+ * postgres.js option ("Custom socket" in its README) that its 3.4.9 typings omit, hence the widening.
+ */
+function connectionOptions(): postgres.Options<Record<string, never>> {
+  const options = { onnotice: () => {}, connect_timeout: 10, socket: connectNoDelay };
+  return options;
+}
+
 async function insertBlocks(tx: TransactionSql, rows: readonly BlockBytes[]): Promise<number> {
   if (rows.length === 0) return 0;
   try {
     await tx.savepoint(async (sp) => {
       const writable = await sp.unsafe(`copy "blocks" (${BLOCK_COPY_COLUMNS}) from stdin with (format binary)`).writable();
-      await pipeline(Readable.from(blockCopyParts(rows)), writable);
+      await pipeline(Readable.from(blockCopyBuffers(rows)), writable);
     });
     return rows.length;
   } catch (error) {
@@ -89,7 +99,7 @@ async function insertBlocks(tx: TransactionSql, rows: readonly BlockBytes[]): Pr
   const writable = await tx
     .unsafe(`copy "block_staging" (${BLOCK_COPY_COLUMNS}) from stdin with (format binary)`)
     .writable();
-  await pipeline(Readable.from(blockCopyParts(rows)), writable);
+  await pipeline(Readable.from(blockCopyBuffers(rows)), writable);
   const inserted = await tx.unsafe(
     `insert into "blocks" (${BLOCK_COPY_COLUMNS}) select ${BLOCK_COPY_COLUMNS} from "block_staging" on conflict ("hash") do nothing returning "hash"`,
   );
@@ -99,7 +109,7 @@ async function insertBlocks(tx: TransactionSql, rows: readonly BlockBytes[]): Pr
 
 /** Applies migrations while holding a session advisory lock, so two processes opening at once are safe. */
 async function migrateLocked(url: string, migrationsFolder: string): Promise<void> {
-  const client = postgres(url, { onnotice: () => {}, connect_timeout: 10, max: 1 });
+  const client = postgres(url, { ...connectionOptions(), max: 1 });
   try {
     await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     try {

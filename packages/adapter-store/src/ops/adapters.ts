@@ -18,7 +18,7 @@ export const LORA_A = 'lora.A';
 export const LORA_B = 'lora.B';
 
 /** Creates an adapter of a base model, targeting one of its linear layers. */
-export function createAdapter(
+export async function createAdapter(
   ctx: StoreContext,
   input: { modelId: string; name: string; targetLayer: string; config?: JsonValue },
 ): Promise<Model> {
@@ -41,7 +41,7 @@ export function createAdapter(
 }
 
 /** Commits a LoRA adapter version (A and B as content-addressed blocks plus rank/alpha/key metadata). */
-export function commitAdapterVersion(ctx: StoreContext, input: AdapterCommitInput): Promise<CommitResult> {
+export async function commitAdapterVersion(ctx: StoreContext, input: AdapterCommitInput): Promise<CommitResult> {
   const rank = checkInt(ctx.name, 'rank', input?.rank, 1, 65_536);
   const dIn = checkInt(ctx.name, 'dIn', input.dIn, 1, 1 << 20);
   const dOut = checkInt(ctx.name, 'dOut', input.dOut, 1, 1 << 20);
@@ -81,7 +81,7 @@ export function commitAdapterVersion(ctx: StoreContext, input: AdapterCommitInpu
 }
 
 /** Loads an adapter version with its A/B matrices (hash-verified). */
-export function loadAdapterVersion(ctx: StoreContext, versionId: string): Promise<AdapterVersion> {
+export async function loadAdapterVersion(ctx: StoreContext, versionId: string): Promise<AdapterVersion> {
   return guard(ctx, 'loadAdapterVersion', async () => {
     const version = await getVersion(ctx, versionId);
     const [meta] = await ctx.driver.db.select().from(adapterVersions).where(eq(adapterVersions.versionId, versionId));
@@ -109,7 +109,7 @@ export function loadAdapterVersion(ctx: StoreContext, versionId: string): Promis
  * Retrieval keys of every adapter of a base model, at each adapter's head (or at the version its alias
  * `alias` points to; adapters without that alias are left out) — what "adapters: auto" ranks by key.
  */
-export function listAdapterKeys(ctx: StoreContext, baseModelId: string, options: { alias?: string } = {}): Promise<AdapterKey[]> {
+export async function listAdapterKeys(ctx: StoreContext, baseModelId: string, options: { alias?: string } = {}): Promise<AdapterKey[]> {
   checkId(ctx.name, 'modelId', baseModelId);
   const alias = options.alias === undefined ? undefined : checkName(ctx.name, 'alias', options.alias);
   return guard(ctx, 'listAdapterKeys', async () => {

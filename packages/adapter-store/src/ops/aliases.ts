@@ -9,7 +9,7 @@ import { guard, type StoreContext } from './context.js';
 import { toAlias, toAliasMove } from './rows.js';
 
 /** Creates an alias pointing at a version of the model; an existing name is `AlreadyExistsError`. */
-export function createAlias(
+export async function createAlias(
   ctx: StoreContext,
   input: { modelId: string; name: string; versionId: string } & MoveAuthor,
 ): Promise<Alias> {
@@ -29,7 +29,7 @@ export function createAlias(
  * Moves an alias (this is how a version is promoted or rolled back) and logs the move. With
  * `expectedVersionId` the move only happens if the alias still points there (`VersionConflictError`).
  */
-export function moveAlias(
+export async function moveAlias(
   ctx: StoreContext,
   input: { modelId: string; name: string; versionId: string; expectedVersionId?: string } & MoveAuthor,
 ): Promise<Alias> {
@@ -48,7 +48,7 @@ export function moveAlias(
 }
 
 /** Moves an alias back to where it pointed before its last move (a rollback is itself logged). */
-export function rollbackAlias(ctx: StoreContext, input: { modelId: string; name: string } & MoveAuthor): Promise<Alias> {
+export async function rollbackAlias(ctx: StoreContext, input: { modelId: string; name: string } & MoveAuthor): Promise<Alias> {
   const modelId = checkId(ctx.name, 'modelId', input?.modelId);
   const name = checkName(ctx.name, 'name', input.name);
   const actor = checkText(ctx.name, 'actor', input.actor, 200);
@@ -71,7 +71,7 @@ export function rollbackAlias(ctx: StoreContext, input: { modelId: string; name:
 }
 
 /** The alias, or `NotFoundError`. */
-export function getAlias(ctx: StoreContext, modelId: string, name: string): Promise<Alias> {
+export async function getAlias(ctx: StoreContext, modelId: string, name: string): Promise<Alias> {
   checkId(ctx.name, 'modelId', modelId);
   checkName(ctx.name, 'name', name);
   return guard(ctx, 'getAlias', async () => {
@@ -82,7 +82,7 @@ export function getAlias(ctx: StoreContext, modelId: string, name: string): Prom
 }
 
 /** All aliases of a model, by name. */
-export function listAliases(ctx: StoreContext, modelId: string): Promise<Alias[]> {
+export async function listAliases(ctx: StoreContext, modelId: string): Promise<Alias[]> {
   checkId(ctx.name, 'modelId', modelId);
   return guard(ctx, 'listAliases', async () => {
     const rows = await ctx.driver.db.select().from(aliases).where(eq(aliases.modelId, modelId)).orderBy(asc(aliases.name));
@@ -91,7 +91,7 @@ export function listAliases(ctx: StoreContext, modelId: string): Promise<Alias[]
 }
 
 /** Every move of an alias, oldest first. */
-export function aliasHistory(ctx: StoreContext, modelId: string, name: string): Promise<AliasMove[]> {
+export async function aliasHistory(ctx: StoreContext, modelId: string, name: string): Promise<AliasMove[]> {
   checkId(ctx.name, 'modelId', modelId);
   checkName(ctx.name, 'name', name);
   return guard(ctx, 'aliasHistory', async () => {

@@ -28,7 +28,7 @@ export interface CommitHooks {
  * `VersionConflictError` — never a lost update. The parent may be any version of the line (branching
  * after a rollback), but only by someone who saw the current head.
  */
-export function commitLine(ctx: StoreContext, input: CommitInput, hooks: CommitHooks): Promise<CommitResult> {
+export async function commitLine(ctx: StoreContext, input: CommitInput, hooks: CommitHooks): Promise<CommitResult> {
   const driver = ctx.name;
   const modelId = checkId(driver, 'modelId', input?.modelId);
   const parentId = input.parentId === null ? null : checkId(driver, 'parentId', input.parentId);

@@ -8,7 +8,7 @@ import { guard, lockBlocksExclusive, type StoreContext } from './context.js';
  * exclusively, so no commit can be between "this hash already exists, reuse it" and inserting the
  * reference while blocks disappear (commits hold it shared).
  */
-export function collectGarbage(ctx: StoreContext): Promise<GcResult> {
+export async function collectGarbage(ctx: StoreContext): Promise<GcResult> {
   return guard(ctx, 'collectGarbage', () =>
     ctx.driver.transaction(async (tx) => {
       await lockBlocksExclusive(tx.db);

@@ -31,7 +31,7 @@ export function batchChecksum(texts: readonly string[]): string {
  * trainer, inspectable with SQL, and inserted server-side from one JSON parameter, so 10k records cost
  * one round trip on both drivers.
  */
-export function recordBatch(ctx: StoreContext, input: BatchInput): Promise<BatchReceipt> {
+export async function recordBatch(ctx: StoreContext, input: BatchInput): Promise<BatchReceipt> {
   const streamId = checkId(ctx.name, 'streamId', input?.streamId);
   const key = checkKey(ctx.name, 'idempotencyKey', input.idempotencyKey);
   if (!Array.isArray(input.records) || input.records.length === 0 || input.records.length > MAX_BATCH_RECORDS) {
@@ -77,7 +77,7 @@ export function recordBatch(ctx: StoreContext, input: BatchInput): Promise<Batch
 }
 
 /** The receipt of a batch by idempotency key, or `NotFoundError`. */
-export function getBatch(ctx: StoreContext, streamId: string, idempotencyKey: string): Promise<BatchReceipt> {
+export async function getBatch(ctx: StoreContext, streamId: string, idempotencyKey: string): Promise<BatchReceipt> {
   checkId(ctx.name, 'streamId', streamId);
   checkKey(ctx.name, 'idempotencyKey', idempotencyKey);
   return guard(ctx, 'getBatch', async () => {
@@ -88,7 +88,7 @@ export function getBatch(ctx: StoreContext, streamId: string, idempotencyKey: st
 }
 
 /** Receipts of a stream's batches in offset order. */
-export function listBatches(
+export async function listBatches(
   ctx: StoreContext,
   streamId: string,
   options: { fromOffset?: number; limit?: number } = {},
@@ -108,7 +108,7 @@ export function listBatches(
 }
 
 /** Marks a batch consumed (trained into a version) or discarded. */
-export function setBatchStatus(ctx: StoreContext, streamId: string, idempotencyKey: string, status: BatchStatus): Promise<BatchReceipt> {
+export async function setBatchStatus(ctx: StoreContext, streamId: string, idempotencyKey: string, status: BatchStatus): Promise<BatchReceipt> {
   checkId(ctx.name, 'streamId', streamId);
   checkKey(ctx.name, 'idempotencyKey', idempotencyKey);
   if (!['acknowledged', 'consumed', 'discarded'].includes(status)) {

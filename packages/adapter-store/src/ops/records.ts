@@ -8,7 +8,7 @@ import { guard, type StoreContext } from './context.js';
 import { batchChecksum, findBatch, toReceipt } from './ingest.js';
 
 /** A stream's records from `fromOffset` on, in offset order (what the trainer reads). */
-export function readRecords(
+export async function readRecords(
   ctx: StoreContext,
   streamId: string,
   options: { fromOffset?: number; limit?: number } = {},
@@ -31,7 +31,7 @@ export function readRecords(
  * One batch with its records, after re-verifying the checksum over the stored record texts (a
  * mismatch is a `BlockIntegrityError` naming the batch).
  */
-export function readBatch(
+export async function readBatch(
   ctx: StoreContext,
   streamId: string,
   idempotencyKey: string,

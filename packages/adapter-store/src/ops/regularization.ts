@@ -15,7 +15,7 @@ import { toManifestEntry } from './rows.js';
  * diagonals; `l2sp`: anchors). Written once per (version, method) — like the version, it is immutable;
  * online EWC writes the accumulated state of the *new* version instead of updating the old one.
  */
-export function saveRegularization(
+export async function saveRegularization(
   ctx: StoreContext,
   input: { versionId: string; method: string; meta?: JsonValue; tensors: BlockSource },
 ): Promise<{ writtenBlocks: number; writtenBytes: number; reusedBlocks: number }> {
@@ -43,7 +43,7 @@ export function saveRegularization(
 }
 
 /** Loads one regularization state with its tensors (hash-verified), or `NotFoundError`. */
-export function loadRegularization(ctx: StoreContext, versionId: string, method: string): Promise<RegularizationState> {
+export async function loadRegularization(ctx: StoreContext, versionId: string, method: string): Promise<RegularizationState> {
   checkId(ctx.name, 'versionId', versionId);
   checkName(ctx.name, 'method', method);
   return guard(ctx, 'loadRegularization', async () => {
@@ -64,7 +64,7 @@ export function loadRegularization(ctx: StoreContext, versionId: string, method:
 }
 
 /** Methods that have a stored state for a version. */
-export function listRegularization(ctx: StoreContext, versionId: string): Promise<string[]> {
+export async function listRegularization(ctx: StoreContext, versionId: string): Promise<string[]> {
   checkId(ctx.name, 'versionId', versionId);
   return guard(ctx, 'listRegularization', async () => {
     const rows = await ctx.driver.db

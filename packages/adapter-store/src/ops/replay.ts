@@ -12,7 +12,7 @@ import { guard, type StoreContext } from './context.js';
  * Creates a stream's replay reservoir. Capacity and seed are fixed for its life (changing either
  * mid-stream would break Algorithm R's uniformity); configuring again with the same values is a no-op.
  */
-export function configureReplay(ctx: StoreContext, streamId: string, options: { capacity: number; seed: number }): Promise<ReplayState> {
+export async function configureReplay(ctx: StoreContext, streamId: string, options: { capacity: number; seed: number }): Promise<ReplayState> {
   checkId(ctx.name, 'streamId', streamId);
   const capacity = checkInt(ctx.name, 'capacity', options?.capacity, 1, 10_000_000);
   const seed = checkInt(ctx.name, 'seed', options.seed, 0, 0xffffffff);
@@ -29,7 +29,7 @@ export function configureReplay(ctx: StoreContext, streamId: string, options: { 
 }
 
 /** Offers items to a stream's reservoir (durably, in one transaction) and returns the new state. */
-export function offerReplay(ctx: StoreContext, streamId: string, items: readonly JsonValue[]): Promise<ReplayState> {
+export async function offerReplay(ctx: StoreContext, streamId: string, items: readonly JsonValue[]): Promise<ReplayState> {
   checkId(ctx.name, 'streamId', streamId);
   const texts = (Array.isArray(items) ? items : [items]).map((item, i) => checkJson(ctx.name, `items[${i}]`, item, 1024 * 1024));
   return guard(ctx, 'offerReplay', () => ctx.driver.transaction((tx) => offerTexts(ctx, tx.db, streamId, texts)));
@@ -61,7 +61,7 @@ export async function offerTexts(ctx: StoreContext, db: Db, streamId: string, te
 }
 
 /** The reservoir's counters, or `NotFoundError`. */
-export function replayState(ctx: StoreContext, streamId: string): Promise<ReplayState> {
+export async function replayState(ctx: StoreContext, streamId: string): Promise<ReplayState> {
   checkId(ctx.name, 'streamId', streamId);
   return guard(ctx, 'replayState', async () => {
     const [row] = await ctx.driver.db.select().from(replayReservoirs).where(eq(replayReservoirs.streamId, streamId));
@@ -71,7 +71,7 @@ export function replayState(ctx: StoreContext, streamId: string): Promise<Replay
 }
 
 /** The sampled items, by slot. */
-export function loadReplay(ctx: StoreContext, streamId: string): Promise<ReplayItem[]> {
+export async function loadReplay(ctx: StoreContext, streamId: string): Promise<ReplayItem[]> {
   checkId(ctx.name, 'streamId', streamId);
   return guard(ctx, 'loadReplay', async () => {
     await replayState(ctx, streamId);

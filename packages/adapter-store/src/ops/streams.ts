@@ -12,7 +12,7 @@ function toStream(row: typeof streams.$inferSelect): Stream {
 }
 
 /** Creates a stream feeding a model; the name is unique per model. */
-export function createStream(ctx: StoreContext, input: { modelId: string; name: string }): Promise<Stream> {
+export async function createStream(ctx: StoreContext, input: { modelId: string; name: string }): Promise<Stream> {
   const modelId = checkId(ctx.name, 'modelId', input?.modelId);
   const name = checkName(ctx.name, 'name', input.name);
   return guard(ctx, 'createStream', async () => {
@@ -24,7 +24,7 @@ export function createStream(ctx: StoreContext, input: { modelId: string; name: 
 }
 
 /** A stream by id (its `nextOffset` is the number of records acknowledged so far). */
-export function getStream(ctx: StoreContext, id: string): Promise<Stream> {
+export async function getStream(ctx: StoreContext, id: string): Promise<Stream> {
   checkId(ctx.name, 'streamId', id);
   return guard(ctx, 'getStream', async () => {
     const [row] = await ctx.driver.db.select().from(streams).where(eq(streams.id, id));
@@ -34,7 +34,7 @@ export function getStream(ctx: StoreContext, id: string): Promise<Stream> {
 }
 
 /** A model's stream by name. */
-export function findStream(ctx: StoreContext, modelId: string, name: string): Promise<Stream | undefined> {
+export async function findStream(ctx: StoreContext, modelId: string, name: string): Promise<Stream | undefined> {
   checkId(ctx.name, 'modelId', modelId);
   checkName(ctx.name, 'name', name);
   return guard(ctx, 'findStream', async () => {
@@ -44,7 +44,7 @@ export function findStream(ctx: StoreContext, modelId: string, name: string): Pr
 }
 
 /** All streams of a model, by name. */
-export function listStreams(ctx: StoreContext, modelId: string): Promise<Stream[]> {
+export async function listStreams(ctx: StoreContext, modelId: string): Promise<Stream[]> {
   checkId(ctx.name, 'modelId', modelId);
   return guard(ctx, 'listStreams', async () => {
     const rows = await ctx.driver.db.select().from(streams).where(eq(streams.modelId, modelId)).orderBy(asc(streams.name));

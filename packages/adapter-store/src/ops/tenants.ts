@@ -8,7 +8,7 @@ import { guard, type StoreContext } from './context.js';
 import { toModel, toTenant } from './rows.js';
 
 /** Creates a tenant; the name is unique. */
-export function createTenant(ctx: StoreContext, input: { name: string }): Promise<Tenant> {
+export async function createTenant(ctx: StoreContext, input: { name: string }): Promise<Tenant> {
   const name = checkName(ctx.name, 'name', input?.name);
   return guard(ctx, 'createTenant', async () => {
     const rows = await ctx.driver.db
@@ -23,7 +23,7 @@ export function createTenant(ctx: StoreContext, input: { name: string }): Promis
 }
 
 /** Looks a tenant up by id. */
-export function getTenant(ctx: StoreContext, id: string): Promise<Tenant> {
+export async function getTenant(ctx: StoreContext, id: string): Promise<Tenant> {
   checkId(ctx.name, 'tenantId', id);
   return guard(ctx, 'getTenant', async () => {
     const [row] = await ctx.driver.db.select().from(tenants).where(eq(tenants.id, id));
@@ -33,7 +33,7 @@ export function getTenant(ctx: StoreContext, id: string): Promise<Tenant> {
 }
 
 /** Creates a model of a tenant; the name is unique per tenant. */
-export function createModel(
+export async function createModel(
   ctx: StoreContext,
   input: { tenantId: string; name: string; config?: JsonValue },
 ): Promise<Model> {
@@ -54,7 +54,7 @@ export function createModel(
 }
 
 /** Looks a model (or adapter) up by id. */
-export function getModel(ctx: StoreContext, id: string): Promise<Model> {
+export async function getModel(ctx: StoreContext, id: string): Promise<Model> {
   checkId(ctx.name, 'modelId', id);
   return guard(ctx, 'getModel', async () => {
     const [row] = await ctx.driver.db.select().from(models).where(eq(models.id, id));
@@ -64,7 +64,7 @@ export function getModel(ctx: StoreContext, id: string): Promise<Model> {
 }
 
 /** Finds a tenant's model by name. */
-export function findModel(ctx: StoreContext, tenantId: string, name: string): Promise<Model | undefined> {
+export async function findModel(ctx: StoreContext, tenantId: string, name: string): Promise<Model | undefined> {
   checkId(ctx.name, 'tenantId', tenantId);
   checkName(ctx.name, 'name', name);
   return guard(ctx, 'findModel', async () => {
@@ -77,7 +77,7 @@ export function findModel(ctx: StoreContext, tenantId: string, name: string): Pr
 }
 
 /** Lists a tenant's models (not adapters), oldest first. */
-export function listModels(ctx: StoreContext, tenantId: string): Promise<Model[]> {
+export async function listModels(ctx: StoreContext, tenantId: string): Promise<Model[]> {
   checkId(ctx.name, 'tenantId', tenantId);
   return guard(ctx, 'listModels', async () => {
     const rows = await ctx.driver.db

@@ -10,7 +10,7 @@ import { readManifest } from './manifest.js';
 import { toVersion } from './rows.js';
 
 /** A version by id. */
-export function getVersion(ctx: StoreContext, id: string): Promise<Version> {
+export async function getVersion(ctx: StoreContext, id: string): Promise<Version> {
   checkId(ctx.name, 'versionId', id);
   return guard(ctx, 'getVersion', async () => {
     const [row] = await ctx.driver.db.select().from(versions).where(eq(versions.id, id));
@@ -20,7 +20,7 @@ export function getVersion(ctx: StoreContext, id: string): Promise<Version> {
 }
 
 /** All versions of a line in commit order (a tree: follow `parentId`). */
-export function listVersions(ctx: StoreContext, modelId: string): Promise<Version[]> {
+export async function listVersions(ctx: StoreContext, modelId: string): Promise<Version[]> {
   checkId(ctx.name, 'modelId', modelId);
   return guard(ctx, 'listVersions', async () => {
     const rows = await ctx.driver.db.select().from(versions).where(eq(versions.modelId, modelId)).orderBy(asc(versions.seq));
@@ -29,7 +29,7 @@ export function listVersions(ctx: StoreContext, modelId: string): Promise<Versio
 }
 
 /** The ancestry of a version: itself, its parent, ..., the line's first version. */
-export function lineage(ctx: StoreContext, versionId: string): Promise<Version[]> {
+export async function lineage(ctx: StoreContext, versionId: string): Promise<Version[]> {
   return guard(ctx, 'lineage', async () => {
     const start = await getVersion(ctx, versionId);
     const all = new Map((await listVersions(ctx, start.modelId)).map((v) => [v.id, v]));
@@ -40,7 +40,7 @@ export function lineage(ctx: StoreContext, versionId: string): Promise<Version[]
 }
 
 /** The manifest (names, hashes, dtypes, shapes) of a version, sorted by name. */
-export function getManifest(ctx: StoreContext, versionId: string): Promise<ManifestEntry[]> {
+export async function getManifest(ctx: StoreContext, versionId: string): Promise<ManifestEntry[]> {
   return guard(ctx, 'getManifest', async () => {
     await getVersion(ctx, versionId);
     return readManifest(ctx.driver.db, versionId);
@@ -74,7 +74,7 @@ export async function* loadBlocks(
  * Deletes a version nobody depends on: not a head, not aliased, no children. Its blocks stay until
  * `collectGarbage()` finds them unreferenced. (The alias log keeps mentioning it: history is history.)
  */
-export function deleteVersion(ctx: StoreContext, versionId: string): Promise<void> {
+export async function deleteVersion(ctx: StoreContext, versionId: string): Promise<void> {
   checkId(ctx.name, 'versionId', versionId);
   return guard(ctx, 'deleteVersion', () =>
     ctx.driver.transaction(async (tx) => {

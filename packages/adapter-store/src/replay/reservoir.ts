@@ -1,4 +1,4 @@
-import { type RandomSource, randomInt } from './rng.js';
+import { type RandomSource, randomIntBelow } from './rng.js';
 
 /**
  * Vitter's Algorithm R (Vitter 1985, "Random sampling with a reservoir"): after `t` offered items every
@@ -17,7 +17,7 @@ export function planReservoir(capacity: number, seen: number, count: number, rng
       writes.set(t, i);
       continue;
     }
-    const j = randomInt(rng, t + 1); // uniform in [0, t]
+    const j = randomIntBelow(rng, t + 1); // uniform in [0, t]
     if (j < capacity) writes.set(j, i);
   }
   return writes;

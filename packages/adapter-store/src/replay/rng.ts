@@ -30,7 +30,7 @@ export const mulberry32: RngFactory = (initial) => {
 };
 
 /** Uniform integer in `[0, n)` for any `n ≤ 2^53`, from 53 random bits (two draws). */
-export function randomInt(rng: RandomSource, n: number): number {
+export function randomIntBelow(rng: RandomSource, n: number): number {
   const high = rng.nextUint32() >>> 5; // 27 bits
   const low = rng.nextUint32() >>> 6; // 26 bits
   const unit = (high * 67108864 + low) / 9007199254740992; // [0, 1) with 53 bits

@@ -6,12 +6,18 @@ import { PeerShapeError } from '../errors/peer-error.js';
  *
  * On wasm only a plain, non-transposed 2-D matMul reaches XNNPACK; `transposeA`/`transposeB` take a
  * scalar path at ~1 GFLOP/s, and `tf.matMul`'s own gradient uses exactly those. Measured on wasm
- * (1 thread, 2-core box, test/backend/fast-matmul.test.ts), forward + backward of
- * [1024x512]@[512x512]: tf.matMul 1046 ms, fastMatMul 118 ms (8.9x); with transposeB 1118 vs 129 ms.
+ * (1 thread, 2-core box shared with other jobs; test/backend/wasm-bench.test.ts, medians of 3 runs),
+ * forward + backward of [1024x512]@[512x512]: tf.matMul 1024-1078 ms, fastMatMul 91-110 ms (9-12x);
+ * with transposeB: 1159-1188 ms vs 82-141 ms (8-15x).
  *
  * @example const logits = fastMatMul(hidden, embeddings, false, true); // hidden @ embeddingsᵀ
  */
-export function fastMatMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+export function fastMatMul(
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  transposeA = false,
+  transposeB = false,
+): tf.Tensor2D {
   if (a.rank !== 2 || b.rank !== 2) {
     throw new PeerShapeError(`fastMatMul() needs 2-D operands, but got shapes [${a.shape}] and [${b.shape}]`);
   }
@@ -47,7 +53,8 @@ function variant(transposeA: boolean, transposeB: boolean): Product {
       gradFunc: (dy, saved) => {
         const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dc = dy as tf.Tensor2D;
-        if (!transposeA && !transposeB) return [tf.matMul(dc, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dc)];
+        if (!transposeA && !transposeB)
+          return [tf.matMul(dc, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dc)];
         if (transposeA && !transposeB) return [tf.matMul(sb, tf.transpose(dc)), tf.matMul(sa, dc)];
         if (!transposeA && transposeB) return [tf.matMul(dc, sb), tf.matMul(tf.transpose(dc), sa)];
         return [tf.matMul(tf.transpose(sb), tf.transpose(dc)), tf.matMul(tf.transpose(dc), tf.transpose(sa))];
@@ -57,4 +64,9 @@ function variant(transposeA: boolean, transposeB: boolean): Product {
   return (a, b) => forward(a, b) as tf.Tensor2D;
 }
 
-const variants: readonly Product[] = [variant(false, false), variant(false, true), variant(true, false), variant(true, true)];
+const variants: readonly Product[] = [
+  variant(false, false),
+  variant(false, true),
+  variant(true, false),
+  variant(true, true),
+];

@@ -7,4 +7,8 @@ export * as tf from '@tensorflow/tfjs';
 export type { BackendInfo, BackendName, InitBackendOptions, ModuleImporter } from './backend-info.js';
 export { fastMatMul } from './fast-matmul.js';
 export { initBackend, shutdownBackend } from './init-backend.js';
-export { registerWasmKernels, unregisterWasmKernels, wasmKernelConfigs } from './wasm-kernels/register-wasm-kernels.js';
+export {
+  registerWasmKernels,
+  unregisterWasmKernels,
+  wasmKernelConfigs,
+} from './wasm-kernels/register-wasm-kernels.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { readCoreEnv } from '../env.js';
+import { type CoreEnv, readCoreEnv } from '../env.js';
 import { PeerBackendError, PeerConfigError } from '../errors/peer-error.js';
 import type { BackendInfo, BackendName, InitBackendOptions, ModuleImporter } from './backend-info.js';
 import { startNative } from './start-native.js';
@@ -10,39 +10,28 @@ const defaultImporter: ModuleImporter = (specifier) => import(specifier);
 // One backend per process: tfjs's engine is a process-wide singleton.
 interface Started {
   promise: Promise<BackendInfo>;
-  /** What the first call asked for explicitly, to reject conflicting later calls. */
-  backend?: BackendName;
-  wasmThreads?: number;
+  /** The wasm thread count the first call resolved (option, env or default). */
+  wasmThreads: number;
 }
 let current: Started | undefined;
 
 /**
  * Chooses and starts the tensor backend once per process: explicit `options.backend`, else
  * `PEER_BACKEND`, else auto (tfjs-node-gpu, tfjs-node, wasm, cpu). Later calls return the same info;
- * one that explicitly asks for something else throws (call {@link shutdownBackend} first).
- * Logs one line, e.g. `[peer] tensor backend: wasm (simd, 1 thread)`.
+ * one that explicitly asks for another backend or wasm thread count throws (call
+ * {@link shutdownBackend} first). Logs one line, e.g. `[peer] tensor backend: wasm (simd, 1 thread)`.
  *
  * @example
  * const info = await initBackend(); // then use `import * as tf from '@tensorflow/tfjs'` as usual
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
-  if (current) {
-    const info = await current.promise;
-    if (options.backend !== undefined && options.backend !== info.name) {
-      throw new PeerBackendError(
-        `backend already initialised as '${info.name}', cannot switch to '${options.backend}'; call shutdownBackend() first`,
-      );
-    }
-    if (options.wasmThreads !== undefined && options.wasmThreads !== current.wasmThreads) {
-      throw new PeerBackendError(
-        `backend already initialised with wasmThreads ${current.wasmThreads ?? 'unset'}, not ${options.wasmThreads}; call shutdownBackend() first`,
-      );
-    }
-    return info;
+  if (current) return sameAsBefore(current, options);
+  const env = readCoreEnv(options.env);
+  const threads = options.wasmThreads ?? env.PEER_WASM_THREADS ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new PeerConfigError('wasmThreads', 'an integer >= 1', threads);
   }
-  const entry: Started = { promise: choose(options) };
-  if (options.backend !== undefined) entry.backend = options.backend;
-  if (options.wasmThreads !== undefined) entry.wasmThreads = options.wasmThreads;
+  const entry: Started = { promise: choose(options, env, threads), wasmThreads: threads };
   current = entry;
   try {
     return await entry.promise;
@@ -50,6 +39,26 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     if (current === entry) current = undefined;
     throw error;
   }
+}
+
+async function sameAsBefore(started: Started, options: InitBackendOptions): Promise<BackendInfo> {
+  const info = await started.promise;
+  const again = 'call shutdownBackend() first';
+  if (options.backend !== undefined && options.backend !== info.name) {
+    throw new PeerBackendError(
+      `backend already initialised as '${info.name}', not '${options.backend}'; ${again}`,
+    );
+  }
+  if (
+    info.name === 'wasm' &&
+    options.wasmThreads !== undefined &&
+    options.wasmThreads !== started.wasmThreads
+  ) {
+    throw new PeerBackendError(
+      `wasm already initialised for ${started.wasmThreads} thread(s), not ${options.wasmThreads}; ${again}`,
+    );
+  }
+  return info;
 }
 
 /**
@@ -65,12 +74,12 @@ export async function shutdownBackend(): Promise<void> {
   if (info?.name === 'wasm') await stopWasm();
 }
 
-async function choose(options: InitBackendOptions): Promise<BackendInfo> {
-  const env = readCoreEnv(options.env);
-  const requested = options.backend ?? env.PEER_BACKEND;
-  const threads = options.wasmThreads ?? env.PEER_WASM_THREADS ?? 1;
-  if (!Number.isInteger(threads) || threads < 1) throw new PeerConfigError('wasmThreads', 'an integer >= 1', threads);
-  const info = await start(requested, threads, options.importModule ?? defaultImporter);
+async function choose(options: InitBackendOptions, env: CoreEnv, threads: number): Promise<BackendInfo> {
+  const info = await start(
+    options.backend ?? env.PEER_BACKEND,
+    threads,
+    options.importModule ?? defaultImporter,
+  );
   const silent = env.PEER_LOG === 'silent' || env.PEER_LOG === 'error' || env.PEER_LOG === 'warn';
   const log = options.log ?? (silent ? () => {} : (msg: string) => process.stderr.write(`${msg}\n`));
   log(banner(info));
@@ -83,7 +92,9 @@ async function start(requested: BackendName | undefined, threads: number, import
   const native = await startNative(importer);
   if (native.info) return withReason(native.info, native.failures);
   if (requested === 'tensorflow') {
-    const why = native.failures.join('; ') || 'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed';
+    const why =
+      native.failures.join('; ') ||
+      'neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node is installed';
     throw new PeerBackendError(`backend 'tensorflow' was requested but is unavailable: ${why}`);
   }
   try {

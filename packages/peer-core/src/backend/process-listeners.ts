@@ -2,7 +2,8 @@ type Listener = (...args: unknown[]) => void;
 
 // Node's typings give these two events different listener types; we only move listeners around.
 const EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
-const listenersOf = (event: (typeof EVENTS)[number]): Listener[] => process.listeners(event as 'exit') as Listener[];
+const listenersOf = (event: (typeof EVENTS)[number]): Listener[] =>
+  process.listeners(event as 'exit') as Listener[];
 
 /**
  * Runs `fn` and then puts the process's `uncaughtException` / `unhandledRejection` listeners back as

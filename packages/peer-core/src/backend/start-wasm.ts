@@ -7,26 +7,58 @@ import { registerWasmKernels } from './wasm-kernels/register-wasm-kernels.js';
 import { patchNodeForWasmThreads, unrefWasmThreads } from './wasm-threads-node.js';
 
 const THREADS_FLAG = 'WASM_HAS_MULTITHREAD_SUPPORT';
+// A threaded start-up takes ~0.3 s (8 pthread workers load the module); beyond this it is stuck.
+const THREADED_START_TIMEOUT_MS = 30_000;
+
+/** Test seam: a pthread worker script to use instead of the generated one. */
+export interface StartWasmOptions {
+  workerScript?: string;
+}
 
 /**
- * Starts tfjs's wasm backend with our kernels, single-threaded SIMD or (threads >= 2) the threaded
- * build through the Node shim. A wasm backend already running is restarted when its thread count
- * differs, because the count is fixed when the module is created.
+ * Starts tfjs's wasm backend with our kernels: single-threaded SIMD, or for `threads >= 2` the
+ * threaded build through the Node shim, falling back to one thread (with `fallbackReason`) if that
+ * fails. A wasm backend already running with another thread count is restarted first.
  */
-export async function startWasm(threads: number): Promise<BackendInfo> {
+export async function startWasm(threads: number, options: StartWasmOptions = {}): Promise<BackendInfo> {
   registerWasmKernels();
-  const running = tf.findBackend('wasm');
-  if (running && getThreadsCount() !== threads) await stopWasm();
+  if (tf.findBackend('wasm') && getThreadsCount() !== threads) await stopWasm();
+  if (threads < 2) return startBuild(1, options);
+  try {
+    return await startBuild(threads, options);
+  } catch (error) {
+    const info = await startBuild(1, options);
+    const why = error instanceof Error ? error.message : String(error);
+    return { ...info, fallbackReason: `wasm threads failed (${why}); running 1 thread` };
+  }
+}
 
+async function startBuild(threads: number, options: StartWasmOptions): Promise<BackendInfo> {
   const threaded = threads >= 2;
   tf.env().set(THREADS_FLAG, threaded);
   setThreadsCount(threads);
-  const unpatch = threaded ? patchNodeForWasmThreads(threads) : undefined;
+  const patch = threaded ? patchNodeForWasmThreads(threads, options.workerScript) : undefined;
+  let timer: NodeJS.Timeout | undefined;
   let started: boolean;
   try {
-    started = await keepProcessListeners(() => tf.setBackend('wasm'));
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no start within ${THREADED_START_TIMEOUT_MS} ms`)),
+        THREADED_START_TIMEOUT_MS,
+      );
+    });
+    const setting = tf.setBackend('wasm');
+    started = await keepProcessListeners(() =>
+      patch ? Promise.race([setting, patch.failure, stuck]) : setting,
+    );
+  } catch (error) {
+    // Kill the half-started module: its workers, and tfjs's pending init (removeBackend obsoletes it).
+    patch?.abandon();
+    await discardWasmBackend();
+    throw error;
   } finally {
-    unpatch?.();
+    clearTimeout(timer);
+    patch?.unpatch();
     // Back to Node's value: a later re-init (tfjs picks a backend by itself after removeBackend) must
     // not find the flag on without the patch in place, or it dies on emscripten's blob: worker URL.
     tf.env().set(THREADS_FLAG, false);
@@ -49,8 +81,12 @@ export async function startWasm(threads: number): Promise<BackendInfo> {
  * later {@link startWasm} creates a fresh module. Tensors still on the old backend become unusable.
  */
 export async function stopWasm(): Promise<void> {
+  if (tf.findBackend('wasm')) await discardWasmBackend();
+}
+
+async function discardWasmBackend(): Promise<void> {
   const entry = tf.engine().registryFactory.wasm;
-  if (!entry || !tf.findBackend('wasm')) return;
+  if (!entry) return;
   await keepProcessListeners(async () => tf.removeBackend('wasm'));
   tf.registerBackend('wasm', entry.factory, entry.priority);
 }

@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
+import type os from 'node:os';
 import type { Worker, WorkerOptions } from 'node:worker_threads';
-import { PeerBackendError } from '../errors/peer-error.js';
+import { writePthreadScript } from './wasm-pthread-script.js';
 
 /**
  * Makes tfjs-backend-wasm 4.22's threaded-SIMD build run under Node. Opt-in (`wasmThreads >= 2`),
@@ -14,8 +11,7 @@ import { PeerBackendError } from '../errors/peer-error.js';
  * the flag fails because emscripten starts each pthread worker from a `blob:` URL, which Node's
  * `Worker` refuses, and sends the worker its main script as a Blob, which it cannot `importScripts`.
  * While the backend initialises we therefore:
- * 1. write the bundle's pthread worker source (`wasmWorkerContents`) to a `.cjs` file, wrapped so the
- *    worker awaits the Blob's text before handling messages and evaluates it in place of importScripts;
+ * 1. write a pthread worker script to a file (`wasm-pthread-script.ts`);
  * 2. swap `worker_threads.Worker` for a subclass that loads that file when given a `blob:` URL (a URL
  *    Node would reject anyway, so nothing else changes);
  * 3. report at least 2x the threads as CPUs: the C++ side caps threads at half the logical cores,
@@ -33,85 +29,55 @@ const require = createRequire(import.meta.url);
 const workerThreads = require('node:worker_threads') as { Worker: typeof Worker };
 const osModule = require('node:os') as { cpus: typeof os.cpus };
 
-// The free variables of the threaded factory that the bundle defines at module scope; the worker
-// evaluates the factory's source on its own, so it has to define them (tslib helpers included, used
-// only on the main thread but defined for safety).
-const WORKER_PRELUDE = (wasmDir: string): string => `'use strict';
-globalThis.require$$0 = require('fs');
-globalThis.require$$1 = require('path');
-globalThis.require$$3 = require('perf_hooks');
-globalThis.require$$4 = require('os');
-globalThis.commonjsGlobal = globalThis;
-globalThis.__dirname = ${JSON.stringify(wasmDir)};
-globalThis.__values = (o) => o[Symbol.iterator]();
-globalThis.__read = (o, n) => (n === undefined ? [...o] : [...o].slice(0, n));
-globalThis.__spreadArray = (to, from) => to.concat(Array.from(from));
-{
-  const port = require('worker_threads').parentPort;
-  const on = port.on.bind(port);
-  port.on = (event, handler) => {
-    if (event !== 'message') return on(event, handler);
-    let loading = null;
-    const queued = [];
-    return on('message', (data) => {
-      if (loading) return void queued.push(data);
-      const blob = data && data.cmd === 'load' ? data.urlOrBlob : undefined;
-      if (!blob || typeof blob !== 'object') return handler(data);
-      loading = blob.text().then((source) => {
-        globalThis.__peerPthreadMain = source;
-        handler({ ...data, urlOrBlob: '__peer_pthread_main__' });
-        loading = null;
-        for (const d of queued.splice(0)) handler(d);
-      });
-    });
-  };
-}
-`;
-
-const WORKER_POSTLUDE = `
-{
-  const importScripts = globalThis.importScripts;
-  globalThis.importScripts = (file) => {
-    if (file !== '__peer_pthread_main__') return importScripts(file);
-    const source = globalThis.__peerPthreadMain;
-    delete globalThis.__peerPthreadMain;
-    (0, eval)(source);
-  };
-}
-`;
-
-/** Writes (once per content) the pthread worker script and returns its path. */
-function writeWorkerScript(): string {
-  const bundlePath = require.resolve('@tensorflow/tfjs-backend-wasm');
-  const match = /var wasmWorkerContents = ("(?:[^"\\]|\\.)*");/.exec(readFileSync(bundlePath, 'utf8'));
-  if (!match?.[1]) {
-    throw new PeerBackendError(`wasm threads: no wasmWorkerContents in ${bundlePath} (tfjs version changed?)`);
-  }
-  // tfjs escapes newlines the same way before making its Blob: the source has "\n" inside string literals.
-  const workerSource = (JSON.parse(match[1]) as string).replace(/\n/g, '\\n');
-  const source = WORKER_PRELUDE(path.dirname(bundlePath)) + workerSource + WORKER_POSTLUDE;
-  const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
-  const file = path.join(os.tmpdir(), `peer-tfjs-wasm-pthread-${hash}.cjs`);
-  if (!existsSync(file)) {
-    // Write then rename, so concurrent processes never load a half-written file.
-    const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, source);
-    renameSync(partial, file);
-  }
-  return file;
+/** An active patch; see {@link patchNodeForWasmThreads}. */
+export interface WasmThreadsPatch {
+  /** Rejects with the first error a pthread worker reports (the module then never becomes ready). */
+  failure: Promise<never>;
+  /** Every worker created through the patch. */
+  workers: Worker[];
+  /** Puts `worker_threads.Worker` and `os.cpus` back; later worker errors surface as in stock tfjs. */
+  unpatch(): void;
+  /** After a failed start-up: terminates every worker and keeps swallowing their errors. */
+  abandon(): void;
 }
 
 /**
  * Patches Node for the threaded wasm build; call right before `tf.setBackend('wasm')` (with
- * `WASM_HAS_MULTITHREAD_SUPPORT` set and `setThreadsCount(threads)`) and call the returned function
- * right after it.
+ * `WASM_HAS_MULTITHREAD_SUPPORT` set and `setThreadsCount(threads)`), and `unpatch()` right after.
+ *
+ * @param workerScript the pthread script to run (tests pass a failing one).
  */
-export function patchNodeForWasmThreads(threads: number): () => void {
-  const workerFile = writeWorkerScript();
+export function patchNodeForWasmThreads(
+  threads: number,
+  workerScript = writePthreadScript(),
+): WasmThreadsPatch {
+  const workers: Worker[] = [];
+  let starting = true;
+  let abandoned = false;
+  let fail: (error: unknown) => void = () => {};
+  const failure = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failure.catch(() => {}); // observed by the caller's race; never an unhandled rejection
+
   const OriginalWorker = workerThreads.Worker;
   class PthreadWorker extends OriginalWorker {
     constructor(url: string | URL, options?: WorkerOptions) {
-      super(typeof url === 'string' && url.startsWith('blob:') ? workerFile : url, options);
+      super(typeof url === 'string' && url.startsWith('blob:') ? workerScript : url, options);
+      workers.push(this);
+    }
+
+    // Emscripten's 'error' listener rethrows, which would kill the process from inside an event
+    // emitter; during start-up route the error to `failure` instead so start-up can fall back.
+    // Afterwards errors behave as in stock tfjs (a hung pthread pool must not go unnoticed).
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      if (event !== 'error' || !(starting || abandoned)) return super.emit(event, ...args);
+      fail(args[0]);
+      try {
+        return super.emit(event, ...args);
+      } catch {
+        return true;
+      }
     }
   }
   const originalCpus = osModule.cpus;
@@ -124,9 +90,18 @@ export function patchNodeForWasmThreads(threads: number): () => void {
   };
   workerThreads.Worker = PthreadWorker;
   osModule.cpus = fakeCpus;
-  return () => {
-    workerThreads.Worker = OriginalWorker;
-    osModule.cpus = originalCpus;
+  return {
+    failure,
+    workers,
+    unpatch: () => {
+      starting = false;
+      workerThreads.Worker = OriginalWorker;
+      osModule.cpus = originalCpus;
+    },
+    abandon: () => {
+      abandoned = true;
+      for (const worker of workers) void worker.terminate();
+    },
   };
 }
 

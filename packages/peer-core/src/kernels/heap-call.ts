@@ -83,7 +83,14 @@ export class HeapCall {
 
   private bind(array: Numeric, length: number, copyIn: boolean, copyOut: boolean): number {
     const owned = this.heap.owns(array);
-    this.bindings.push({ array, length, copyIn, copyOut, ptr: owned ? array.byteOffset : 0, scratch: !owned });
+    this.bindings.push({
+      array,
+      length,
+      copyIn,
+      copyOut,
+      ptr: owned ? array.byteOffset : 0,
+      scratch: !owned,
+    });
     return this.bindings.length - 1;
   }
 }

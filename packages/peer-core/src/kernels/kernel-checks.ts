@@ -9,7 +9,11 @@ export const MAX_PRODUCT_K = 64;
 
 function checkInt(field: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new PeerConfigError(field, max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`, value);
+    throw new PeerConfigError(
+      field,
+      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`,
+      value,
+    );
   }
 }
 

@@ -57,7 +57,11 @@ export class KernelHeap {
     }
     const initialPages = options.initialPages ?? Math.min(16, maximumPages);
     if (!Number.isInteger(initialPages) || initialPages < 1 || initialPages > maximumPages) {
-      throw new PeerConfigError('initialPages', `an integer in [1, maximumPages=${maximumPages}]`, initialPages);
+      throw new PeerConfigError(
+        'initialPages',
+        `an integer in [1, maximumPages=${maximumPages}]`,
+        initialPages,
+      );
     }
     this.maximumPages = maximumPages;
     // Shared, so that a worker thread can run kernels on the same heap, and so that growing never moves or
@@ -89,7 +93,8 @@ export class KernelHeap {
   allocZeroed(bytes: number): number {
     const ptr = this.take(bytes);
     const end = ptr + (this.live.get(ptr) ?? 0);
-    if (ptr < this.highWater) new Uint8Array(this.memory.buffer, ptr, Math.min(end, this.highWater) - ptr).fill(0);
+    if (ptr < this.highWater)
+      new Uint8Array(this.memory.buffer, ptr, Math.min(end, this.highWater) - ptr).fill(0);
     this.highWater = Math.max(this.highWater, end);
     return ptr;
   }
@@ -141,7 +146,8 @@ export class KernelHeap {
 
   /** First-fit: carves `bytes` (rounded) off the lowest free block that holds it, growing when none does. */
   private take(bytes: number): number {
-    if (!Number.isInteger(bytes) || bytes < 0) throw new PeerConfigError('bytes', 'a non-negative integer', bytes);
+    if (!Number.isInteger(bytes) || bytes < 0)
+      throw new PeerConfigError('bytes', 'a non-negative integer', bytes);
     const size = Math.max(HEAP_ALIGN, Math.ceil(bytes / HEAP_ALIGN) * HEAP_ALIGN);
     let index = this.freeList.findIndex((block) => block.size >= size);
     if (index < 0) index = this.grow(size);

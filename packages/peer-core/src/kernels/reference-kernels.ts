@@ -1,5 +1,9 @@
 import type { PeerKernels } from './peer-kernels.js';
-import { referenceExpertsBackward, referenceExpertsForward, referenceScatterRank1 } from './reference-experts.js';
+import {
+  referenceExpertsBackward,
+  referenceExpertsForward,
+  referenceScatterRank1,
+} from './reference-experts.js';
 import { referenceProductTopk, referenceTopkRows } from './reference-topk.js';
 
 /**

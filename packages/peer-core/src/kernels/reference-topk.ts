@@ -33,6 +33,11 @@ export function referenceTopkRows(
   }
 }
 
+/** The tie-break order: (s, id) comes before (t, tid). */
+function ranksBefore(s: number, id: number, t: number, tid: number): boolean {
+  return s > t || (s === t && id < tid);
+}
+
 /** Product-key top-k over all k*k candidates of each row; see PeerKernels.productTopk. */
 export function referenceProductTopk(
   score1: Float32Array,
@@ -56,13 +61,10 @@ export function referenceProductTopk(
         let s = Math.fround((score1[o + a] as number) + (score2[o + b] as number));
         if (Number.isNaN(s)) s = Number.NEGATIVE_INFINITY;
         const id = (Math.imul(index1[o + a] as number, cols2) + (index2[o + b] as number)) | 0;
-        const ranksBefore = (p: number): boolean => {
-          const t = outScore[o + p] as number;
-          return s > t || (s === t && id < (outId[o + p] as number));
-        };
-        if (count === k && !ranksBefore(k - 1)) continue;
+        if (count === k && !ranksBefore(s, id, outScore[o + k - 1] as number, outId[o + k - 1] as number))
+          continue;
         let p = count < k ? count++ : k - 1;
-        while (p > 0 && ranksBefore(p - 1)) {
+        while (p > 0 && ranksBefore(s, id, outScore[o + p - 1] as number, outId[o + p - 1] as number)) {
           outScore[o + p] = outScore[o + p - 1] as number;
           outId[o + p] = outId[o + p - 1] as number;
           outA[o + p] = outA[o + p - 1] as number;

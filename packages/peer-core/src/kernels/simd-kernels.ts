@@ -1,27 +1,38 @@
 import { HeapCall } from './heap-call.js';
-import {
-  checkExperts,
-  checkProductTopk,
-  checkScatter,
-  checkTopkRows,
-  indexError,
-} from './kernel-checks.js';
+import { checkExperts, checkProductTopk, checkScatter, checkTopkRows } from './kernel-checks.js';
 import { KernelHeap } from './kernel-heap.js';
-import type { ExpertTableView, ExpertsBackwardArgs, ExpertsForwardArgs, PeerKernels } from './peer-kernels.js';
-import { instantiateSimd, type PeerSimdExports } from './simd-module.js';
+import { createKernelRunner } from './kernel-runner.js';
+import type { PeerKernels } from './peer-kernels.js';
+import { checkIdsInWasm, runExperts } from './simd-experts.js';
+import { instantiateSimd } from './simd-module.js';
+
+/** Below this many scores a second thread costs more than it saves. */
+const SPLIT_MIN_SCORES = 1 << 16;
 
 /** PeerKernels backed by peer-simd.wasm, plus the heap its memory lives in. */
 export interface SimdKernels extends PeerKernels {
   readonly name: 'simd';
   /** Arrays viewing this heap's memory are passed to wasm without copying. */
   readonly heap: KernelHeap;
+  /** 1, or 2 when large calls are split with a worker thread. */
+  readonly threads: 1 | 2;
+  /** Stops the worker thread, if any (it is unref'ed, so this is optional). */
+  close(): Promise<void>;
+}
+
+export interface SimdKernelOptions {
+  /**
+   * 2 splits large topkRows/productTopk/expert calls in halves between this thread and a persistent worker
+   * on the same shared memory. Default 1.
+   */
+  readonly threads?: 1 | 2;
 }
 
 /**
  * WebAssembly SIMD kernels over `heap` (a new 4 GiB-capable heap by default). Any typed arrays are accepted,
  * but only arrays allocated in `kernels.heap` (`heap.f32(heap.alloc(bytes), n)`) are zero-copy; others are
  * copied into scratch and back on every call, which for an expert table means copying the whole table.
- * Allocate tables and hot buffers in the heap, and re-fetch views after any allocation.
+ * Allocate tables and hot buffers in the heap.
  *
  * @example
  * const kernels = createSimdKernels();
@@ -29,15 +40,17 @@ export interface SimdKernels extends PeerKernels {
  * const scores = kernels.heap.f32(ptr, rows * cols); // fill, then:
  * kernels.topkRows(scores, rows, cols, 16, outIndex, outScore);
  */
-export function createSimdKernels(heap: KernelHeap = new KernelHeap()): SimdKernels {
+export function createSimdKernels(
+  heap: KernelHeap = new KernelHeap(),
+  options: SimdKernelOptions = {},
+): SimdKernels {
   const wasm = instantiateSimd(heap.memory);
-  const checkIds = (call: HeapCall, handle: number, field: string, count: number, limit: number): void => {
-    const bad = wasm.firstOutOfRange(call.ptr(handle), count, limit);
-    if (bad >= 0) throw indexError(field, bad, heap.i32(call.ptr(handle), count)[bad] as number, limit);
-  };
+  const runner = createKernelRunner(wasm, heap.memory, options.threads ?? 1);
   return {
     name: 'simd',
     heap,
+    threads: runner.threads,
+    close: () => runner.close(),
     topkRows(scores, rows, cols, k, outIndex, outScore) {
       checkTopkRows(scores, rows, cols, k, outIndex, outScore);
       if (rows === 0) return;
@@ -45,8 +58,20 @@ export function createSimdKernels(heap: KernelHeap = new KernelHeap()): SimdKern
       const s = call.input(scores, rows * cols);
       const oi = call.output(outIndex, rows * k);
       const os = call.output(outScore, rows * k);
-      const list = call.scratch(2 * (Math.ceil(k / 4) * 4));
-      call.run(() => wasm.topkRows(call.ptr(s), rows, cols, k, call.ptr(oi), call.ptr(os), call.ptr(list)));
+      // Per-thread working list: roundUp(k, 4) scores and as many indices.
+      const listLength = 2 * Math.ceil(k / 4) * 4;
+      const lists = call.scratch(2 * listLength);
+      call.run(() => {
+        runner.run('topkRows', rows, rows * cols >= SPLIT_MIN_SCORES, (from, to, half) => [
+          call.ptr(s) + from * cols * 4,
+          to - from,
+          cols,
+          k,
+          call.ptr(oi) + from * k * 4,
+          call.ptr(os) + from * k * 4,
+          call.ptr(lists) + half * listLength * 4,
+        ]);
+      });
     },
     productTopk(score1, index1, score2, index2, rows, k, cols2, outId, outScore, outA, outB) {
       checkProductTopk([score1, index1, score2, index2], [outId, outScore, outA, outB], rows, k, cols2);
@@ -56,19 +81,21 @@ export function createSimdKernels(heap: KernelHeap = new KernelHeap()): SimdKern
       const h = [score1, index1, score2, index2].map((array) => call.input(array, n));
       h.push(...[outId, outScore, outA, outB].map((array) => call.output(array, n)));
       call.run(() => {
-        const [s1, i1, s2, i2, id, sc, a, b] = h.map((handle) => call.ptr(handle)) as Pointers8;
-        wasm.productTopk(s1, i1, s2, i2, rows, k, cols2, id, sc, a, b);
+        runner.run('productTopk', rows, rows * k * k >= SPLIT_MIN_SCORES, (from, to) => {
+          const [s1, i1, s2, i2, id, sc, a, b] = h.map(
+            (handle) => call.ptr(handle) + from * k * 4,
+          ) as Pointers8;
+          return [s1, i1, s2, i2, to - from, k, cols2, id, sc, a, b];
+        });
       });
     },
     expertsForward(args) {
       const numExperts = checkExperts('expertsForward', args);
-      if (args.tokens === 0) return;
-      runExperts(wasm, heap, args, numExperts, checkIds, false);
+      if (args.tokens > 0) runExperts(wasm, runner, heap, args, numExperts);
     },
     expertsBackward(args) {
       const numExperts = checkExperts('expertsBackward', args);
-      if (args.tokens === 0) return;
-      runExperts(wasm, heap, args, numExperts, checkIds, true);
+      if (args.tokens > 0) runExperts(wasm, runner, heap, args, numExperts);
     },
     scatterRank1(out, d, rowOf, coef, vecs, vecOf, count) {
       const { numRows, numVecs } = checkScatter(out, d, rowOf, coef, vecs, vecOf, count);
@@ -79,9 +106,10 @@ export function createSimdKernels(heap: KernelHeap = new KernelHeap()): SimdKern
       const c = call.input(coef, count);
       const v = call.input(vecs, numVecs * d);
       const vo = call.input(vecOf, count);
+      // Not split: two threads could add into the same output row.
       call.run(() => {
-        checkIds(call, r, 'rowOf', count, numRows);
-        checkIds(call, vo, 'vecOf', count, numVecs);
+        checkIdsInWasm(wasm, heap, call.ptr(r), 'rowOf', count, numRows);
+        checkIdsInWasm(wasm, heap, call.ptr(vo), 'vecOf', count, numVecs);
         wasm.scatterRank1(call.ptr(o), d, call.ptr(r), call.ptr(c), call.ptr(v), call.ptr(vo), count);
       });
     },
@@ -90,72 +118,9 @@ export function createSimdKernels(heap: KernelHeap = new KernelHeap()): SimdKern
 
 type Pointers8 = [number, number, number, number, number, number, number, number];
 
-type IdCheck = (call: HeapCall, handle: number, field: string, count: number, limit: number) => void;
-
-/** Binds a table's rows [0, numExperts) (zero-copy when the table lives in the heap). */
-function bindTable(call: HeapCall, table: ExpertTableView, d: number, numExperts: number): number {
-  const rows = table.data.subarray(table.offset, table.offset + numExperts * d);
-  return call.input(rows, numExperts * d);
-}
-
-function runExperts(
-  wasm: PeerSimdExports,
-  heap: KernelHeap,
-  args: ExpertsForwardArgs | ExpertsBackwardArgs,
-  numExperts: number,
-  checkIds: IdCheck,
-  backward: boolean,
-): void {
-  const { tokens, d, slots, activation } = args;
-  const n = tokens * slots;
-  const call = new HeapCall(heap);
-  const ids = call.input(args.ids, n);
-  const gates = call.input(args.gates, n);
-  const u = bindTable(call, args.u, d, numExperts);
-  const v = bindTable(call, args.v, d, numExperts);
-  if (!backward) {
-    const x = call.input(args.x, tokens * d);
-    const out = call.output((args as ExpertsForwardArgs).out, tokens * d);
-    const preact = call.output(args.preact, n);
-    call.run(() => {
-      checkIds(call, ids, 'ids', n, numExperts);
-      const p = (h: number): number => call.ptr(h);
-      wasm.expertsForward(p(x), tokens, d, p(ids), p(gates), slots, p(u), p(v), activation, p(out), p(preact));
-    });
-    return;
-  }
-  const b = args as ExpertsBackwardArgs;
-  const dy = call.input(b.dy, tokens * d);
-  const preact = call.input(b.preact, n);
-  const dx = call.output(b.dx, tokens * d);
-  const dgates = call.output(b.dgates, n);
-  const coefU = call.output(b.coefU, n);
-  const coefV = call.output(b.coefV, n);
-  call.run(() => {
-    checkIds(call, ids, 'ids', n, numExperts);
-    const p = (h: number): number => call.ptr(h);
-    wasm.expertsBackward(
-      p(dy),
-      tokens,
-      d,
-      p(ids),
-      p(gates),
-      slots,
-      p(u),
-      p(v),
-      p(preact),
-      activation,
-      p(dx),
-      p(dgates),
-      p(coefU),
-      p(coefV),
-    );
-  });
-}
-
 let shared: SimdKernels | undefined;
 
-/** The process-wide SIMD kernels and heap, created (and the .wasm loaded) on first use. */
+/** The process-wide SIMD kernels (one thread) and heap, created (and the .wasm loaded) on first use. */
 export function getSimdKernels(): SimdKernels {
   shared ??= createSimdKernels();
   return shared;

@@ -59,7 +59,15 @@ export interface PeerSimdExports {
     coefU: number,
     coefV: number,
   ): void;
-  scatterRank1(out: number, d: number, rowOf: number, coef: number, vecs: number, vecOf: number, count: number): void;
+  scatterRank1(
+    out: number,
+    d: number,
+    rowOf: number,
+    coef: number,
+    vecs: number,
+    vecOf: number,
+    count: number,
+  ): void;
   /** Index of the first of `count` i32 values outside [0, limit), or -1. */
   firstOutOfRange(values: number, count: number, limit: number): number;
 }
@@ -75,9 +83,12 @@ export function simdModule(): WebAssembly.Module {
     try {
       compiled = new WebAssembly.Module(readFileSync(SIMD_WASM_URL));
     } catch (cause) {
-      throw new PeerBackendError(`cannot load ${SIMD_WASM_URL.pathname} (WebAssembly SIMD needs Node >= 16)`, {
-        cause,
-      });
+      throw new PeerBackendError(
+        `cannot load ${SIMD_WASM_URL.pathname} (WebAssembly SIMD needs Node >= 16)`,
+        {
+          cause,
+        },
+      );
     }
   }
   return compiled;

@@ -20,6 +20,7 @@ import { TransformerBlock } from './transformer-block.js';
 /** Builds the FFN of block `index`; lets later layer kinds (MoE, PKM, FFF) plug in without a config enum. */
 export type FeedForwardFactory = (index: number, dModel: number, rng: Random) => FeedForward | undefined;
 
+/** Construction options of {@link CharTransformer}. */
 export interface CharTransformerOptions {
   /** Seed of every initial parameter (default 0). */
   readonly seed?: number;
@@ -36,6 +37,9 @@ export interface TokenBatch {
 /**
  * A character-level transformer LM (nanoGPT): token + learned position embeddings, pre-LN blocks of causal
  * self-attention and an FFN, final LN, tied or untied output. The middle block's FFN is dense or PEER.
+ * Caveat: in training mode a PEER FFN's query batch-norm takes statistics over all B*T tokens, later
+ * positions included — a small leak of the future into training-time routing (inference uses running
+ * statistics and is strictly causal). LN-style or running-only query normalisation would remove it.
  *
  * @example
  * const lm = new CharTransformer({ vocabSize: 65, ffn: 'peer' });

@@ -13,11 +13,13 @@ import { collectPeerLayers, createFeedForward, type FeedForward, PeerFeedForward
 import { LayerNorm } from './layer-norm.js';
 import { peerLayerConfig } from './parse-config.js';
 
+/** Construction options of {@link PeerClassifier}. */
 export interface ClassifierOptions {
   /** Seed of every initial parameter (default 0). */
   readonly seed?: number;
 }
 
+/** Options of {@link PeerClassifier.logits} and {@link PeerClassifier.loss}. */
 export interface ClassifierCallOptions {
   /** Which task head to use (default 0). */
   readonly task?: number;

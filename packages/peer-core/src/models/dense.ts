@@ -3,6 +3,7 @@ import { fastMatMul } from '../backend/fast-matmul.js';
 import type { Random } from '../util/random.js';
 import { constantVariable, normalVariable, onlyTrainable } from './param-init.js';
 
+/** Initialisation options of {@link Dense}. */
 export interface DenseOptions {
   /** Std of the weight init; default 1/sqrt(inDim) keeps activations at unit scale (LeCun init). */
   readonly std?: number;

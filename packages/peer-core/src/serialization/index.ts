@@ -1,2 +1,9 @@
-export { type PeerLayerState, peerLayerBlocks, peerLayerFromBlocks, peerLayerState } from './peer-layer-blocks.js';
+export { type ClassifierManifest, deserializeClassifier, serializeClassifier } from './classifier-blocks.js';
+export {
+  type PeerLayerState,
+  peerLayerBlocks,
+  peerLayerFromBlocks,
+  peerLayerState,
+  restorePeerLayer,
+} from './peer-layer-blocks.js';
 export { BYTES_PER_ELEMENT, type BlockDType, type SerializedModel, type TensorBlock } from './tensor-block.js';

@@ -4,6 +4,7 @@ import { PeerConfigError, PeerShapeError } from '../errors/peer-error.js';
 import { PeerLayer, type PeerLayerOptions } from '../layer/peer-layer.js';
 import { readTensorSync } from '../util/read-tensor.js';
 import type { TensorBlock } from './tensor-block.js';
+import { assignFromBlock, checkShape, variableBlock } from './variable-blocks.js';
 
 /** Target size of one expert-table block: big enough for fast bulk I/O, small enough to dedupe growth. */
 const TARGET_BLOCK_BYTES = 2 * 1024 * 1024;
@@ -71,6 +72,24 @@ export function peerLayerFromBlocks(
 ): PeerLayer {
   const config = parsePeerConfig({ ...state.config, subKeyRows: state.segments[0] ?? state.config.subKeyRows });
   const layer = new PeerLayer(config, { ...options, skipInit: true });
+  restorePeerLayer(layer, state, blocks, prefix);
+  return layer;
+}
+
+/**
+ * Restores a layer built from the same config (before any growth) in place: grows it to the state's
+ * segments, then overwrites every parameter from the blocks named under `prefix` (others are ignored, so a
+ * whole model's blocks can be passed). Every parameter must be present.
+ */
+export function restorePeerLayer(
+  layer: PeerLayer,
+  state: PeerLayerState,
+  blocks: Iterable<TensorBlock>,
+  prefix: string,
+): void {
+  if (layer.keys.segments.length !== 1 || layer.keys.rows !== state.segments[0]) {
+    throw new PeerConfigError('layer', `an ungrown layer with ${state.segments[0]} rows`, layer.keys.rows);
+  }
   const half = layer.keys.half;
   for (const rows of state.segments.slice(1)) {
     layer.keys.appendRows(new Float32Array(layer.keys.keyHeads * rows * half), rows);
@@ -78,16 +97,20 @@ export function peerLayerFromBlocks(
   }
   const variables = new Map(namedVariables(layer, prefix));
   const expertPrefix = `${prefix}.experts.`;
+  let expertValues = 0;
   for (const block of blocks) {
     if (block.name.startsWith(expertPrefix)) {
-      restoreExpertRows(layer, block, expertPrefix);
+      expertValues += restoreExpertRows(layer, block, expertPrefix);
       continue;
     }
     const variable = variables.get(block.name);
-    if (!variable) throw new PeerConfigError('block.name', `a parameter of layer '${prefix}'`, block.name);
-    checkShape(block, variable.shape);
-    const values = new Float32Array(block.bytes.slice().buffer);
-    tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
+    if (!variable) continue;
+    assignFromBlock(variable, block);
+    variables.delete(block.name);
+  }
+  const missing = [...variables.keys()];
+  if (missing.length > 0 || expertValues !== 2 * layer.numExperts * layer.experts.d) {
+    throw new PeerShapeError(`layer '${prefix}' is missing blocks: ${missing.join(', ') || 'expert rows'}`);
   }
   layer.frozenExperts = state.frozenExperts;
   if (state.queryFrozen) layer.query.freeze();
@@ -96,10 +119,10 @@ export function peerLayerFromBlocks(
     if (segment) segment.trainable = trainable;
   });
   layer.keys.columns.trainable = state.columnsTrainable;
-  return layer;
 }
 
-function restoreExpertRows(layer: PeerLayer, block: TensorBlock, expertPrefix: string): void {
+/** Copies one expert-table block into its rows; returns the number of values restored. */
+function restoreExpertRows(layer: PeerLayer, block: TensorBlock, expertPrefix: string): number {
   const match = /^(u|v)\.rows\.(\d+)-(\d+)$/.exec(block.name.slice(expertPrefix.length));
   if (!match) throw new PeerConfigError('block.name', `'${expertPrefix}{u|v}.rows.FROM-TO'`, block.name);
   const table = match[1] as 'u' | 'v';
@@ -108,15 +131,7 @@ function restoreExpertRows(layer: PeerLayer, block: TensorBlock, expertPrefix: s
   const { cols, d } = layer.experts;
   checkShape(block, [(to - from) * cols, d]);
   layer.experts.rowRange(table, from, to).set(new Float32Array(block.bytes.slice().buffer));
-}
-
-function checkShape(block: TensorBlock, shape: readonly number[]): void {
-  const expected = shape.reduce((a, b) => a * b, 1) * 4;
-  if (block.dtype !== 'float32' || block.bytes.byteLength !== expected || block.shape.join() !== shape.join()) {
-    throw new PeerShapeError(
-      `block '${block.name}' is ${block.dtype} [${block.shape}] (${block.bytes.byteLength} bytes), expected float32 [${shape}]`,
-    );
-  }
+  return (to - from) * cols * d;
 }
 
 function namedVariables(layer: PeerLayer, prefix: string): [string, tf.Variable][] {
@@ -141,9 +156,4 @@ function namedVariables(layer: PeerLayer, prefix: string): [string, tf.Variable]
     start = end;
   }
   return out;
-}
-
-function variableBlock(name: string, variable: tf.Variable): TensorBlock {
-  const values = Float32Array.from(readTensorSync(variable));
-  return { name, dtype: 'float32', shape: variable.shape, bytes: new Uint8Array(values.buffer) };
 }

@@ -11,6 +11,7 @@ export interface AsyncClassifier {
   ): Promise<{ classes: Int32Array; retrievals: readonly PeerRetrieval[] }>;
 }
 
+/** Options of {@link evaluateAccuracy}. */
 export interface AccuracyOptions {
   /** Task head to evaluate (default 0). */
   readonly task?: number;
@@ -20,6 +21,7 @@ export interface AccuracyOptions {
   readonly usage?: readonly ExpertUsage[];
 }
 
+/** Accuracy as a fraction, with the counts it came from. */
 export interface AccuracyResult {
   readonly accuracy: number;
   readonly correct: number;

@@ -5,6 +5,7 @@ import type { PeerClassifier } from '../models/classifier.js';
 import { createRandom } from '../util/random.js';
 import { BatchSampler, gatherLabels, gatherRows, sampleWindows } from './batches.js';
 
+/** Batching of an objective. */
 export interface ObjectiveOptions {
   /** Examples per step. */
   readonly batchSize: number;

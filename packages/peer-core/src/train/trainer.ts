@@ -19,6 +19,7 @@ export interface TrainProgress {
   readonly elapsedMs: number;
 }
 
+/** What {@link Trainer.fit} runs: how long, on which loss, reporting to whom. */
 export interface FitOptions {
   /** Most steps to run. */
   readonly steps: number;
@@ -86,6 +87,9 @@ export class Trainer {
       throw new PeerError('nothing_to_train', 'the model has no trainable variables (all frozen?)');
     }
     const layers = this.model.peerLayers();
+    // Expert gradients left by a backward outside the trainer (a training-mode `tf.grad` for analysis) would
+    // otherwise be applied with this step's: start every step from an empty sink.
+    for (const layer of layers) layer.gradients.drain();
     const before = tf.memory().numTensors;
     let newState = false;
     let loss: tf.Scalar;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastMatMul, initBackend, shutdownBackend } from '../../src/backend/index.js';
 import { PeerShapeError } from '../../src/errors/peer-error.js';
-import { expectClose, runOn, seededValues } from './helpers.js';
+import { expectAllClose, runOn, seededValues } from './helpers.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'wasm', log: () => {} });
@@ -45,9 +45,12 @@ describe('fastMatMul', () => {
     const label = `transposeA=${tA} transposeB=${tB}`;
 
     it(`${label}: value and gradients equal tf.matMul's on cpu`, async () => {
-      const expected = await runOn('cpu', gradsOf((a, b, x, y) => tf.matMul(a, b, x, y), tA, tB));
+      const expected = await runOn(
+        'cpu',
+        gradsOf((a, b, x, y) => tf.matMul(a, b, x, y), tA, tB),
+      );
       const actual = await runOn('cpu', gradsOf(fastMatMul, tA, tB));
-      expected.forEach((e, k) => expectClose(actual[k]!, e, 1e-6));
+      expectAllClose(actual, expected, 1e-6);
     });
 
     it(`${label}: gradients match central finite differences`, async () => {
@@ -60,7 +63,10 @@ describe('fastMatMul', () => {
         tf.sum(tf.mul(fastMatMul(x as tf.Tensor2D, y as tf.Tensor2D, tA, tB), w)),
       )([a, b]);
       const eps = 1e-2;
-      for (const [which, x, g] of [['a', a, da], ['b', b, db]] as const) {
+      for (const [which, x, g] of [
+        ['a', a, da],
+        ['b', b, db],
+      ] as const) {
         const values = x.dataSync();
         const analytic = (g as tf.Tensor).dataSync();
         for (let i = 0; i < values.length; i++) {
@@ -82,7 +88,7 @@ describe('fastMatMul', () => {
     it(`${label}: same on wasm as on cpu`, async () => {
       const cpu = await runOn('cpu', gradsOf(fastMatMul, tA, tB));
       const wasm = await runOn('wasm', gradsOf(fastMatMul, tA, tB));
-      cpu.forEach((e, k) => expectClose(wasm[k]!, e, 1e-6));
+      expectAllClose(wasm, cpu, 1e-6);
     });
   }
 

@@ -43,9 +43,22 @@ function indicesFor(c: Case): Int32Array {
 }
 
 function tableFor(c: Case): tf.Tensor {
-  const values = seededValues(c.xShape.reduce((a, b) => a * b, 1), 9);
-  if (c.dtype === 'int32') return tf.tensor(Int32Array.from(values, (v) => Math.round(v * 1000)), c.xShape, 'int32');
-  if (c.dtype === 'bool') return tf.tensor(Uint8Array.from(values, (v) => (v > 0 ? 1 : 0)), c.xShape, 'bool');
+  const values = seededValues(
+    c.xShape.reduce((a, b) => a * b, 1),
+    9,
+  );
+  if (c.dtype === 'int32')
+    return tf.tensor(
+      Int32Array.from(values, (v) => Math.round(v * 1000)),
+      c.xShape,
+      'int32',
+    );
+  if (c.dtype === 'bool')
+    return tf.tensor(
+      Uint8Array.from(values, (v) => (v > 0 ? 1 : 0)),
+      c.xShape,
+      'bool',
+    );
   return tf.tensor(values, c.xShape);
 }
 
@@ -53,10 +66,11 @@ describe('GatherV2 on wasm matches cpu', () => {
   for (const c of cases) {
     it(c.name, async () => {
       const idx = indicesFor(c);
-      const compute = () => tf.gather(tableFor(c), tf.tensor(idx, c.idxShape, 'int32'), c.axis, c.batchDims ?? 0);
+      const compute = () =>
+        tf.gather(tableFor(c), tf.tensor(idx, c.idxShape, 'int32'), c.axis, c.batchDims ?? 0);
       const [cpu] = await runOn('cpu', compute);
       const [wasm] = await runOn('wasm', compute);
-      expectClose(wasm!, cpu!, 0);
+      expectClose(wasm, cpu, 0);
     });
   }
 
@@ -83,15 +97,22 @@ describe('gradient of gather (UnsortedSegmentSum) on wasm matches cpu', () => {
       const idx = indicesFor(c);
       const compute = () => {
         const x = tableFor(c);
-        const gather = (t: tf.Tensor) => tf.gather(t, tf.tensor(idx, c.idxShape, 'int32'), c.axis, c.batchDims ?? 0);
+        const gather = (t: tf.Tensor) =>
+          tf.gather(t, tf.tensor(idx, c.idxShape, 'int32'), c.axis, c.batchDims ?? 0);
         // Distinct weights per gathered element, so a row credited to the wrong id shows up.
         const outShape = gather(x).shape;
-        const weights = tf.tensor(seededValues(outShape.reduce((a, b) => a * b, 1), 4), outShape);
+        const weights = tf.tensor(
+          seededValues(
+            outShape.reduce((a, b) => a * b, 1),
+            4,
+          ),
+          outShape,
+        );
         return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gather(t), weights)))(x);
       };
       const [cpu] = await runOn('cpu', compute);
       const [wasm] = await runOn('wasm', compute);
-      expectClose(wasm!, cpu!, 1e-6);
+      expectClose(wasm, cpu, 1e-6);
     });
   }
 });

@@ -22,7 +22,8 @@ export async function runOn(backend: string, fn: () => tf.Tensor | tf.Tensor[]):
 }
 
 /** Asserts two results have the same shape and dtype and values within `tol` (absolute + relative). */
-export function expectClose(actual: Result, expected: Result, tol = 1e-5): void {
+export function expectClose(actual: Result | undefined, expected: Result | undefined, tol = 1e-5): void {
+  if (!actual || !expected) throw new Error(`missing result: actual ${actual}, expected ${expected}`);
   expect(actual.shape).toEqual(expected.shape);
   expect(actual.dtype).toBe(expected.dtype);
   expect(actual.values.length).toBe(expected.values.length);
@@ -39,6 +40,12 @@ export function expectClose(actual: Result, expected: Result, tol = 1e-5): void 
     }
   }
   expect(worst, `worst error at flat index ${at}`).toBeLessThanOrEqual(tol);
+}
+
+/** {@link expectClose} on each pair of two equally long result lists. */
+export function expectAllClose(actual: Result[], expected: Result[], tol = 1e-5): void {
+  expect(actual.length).toBe(expected.length);
+  for (let k = 0; k < expected.length; k++) expectClose(actual[k], expected[k], tol);
 }
 
 /** Deterministic pseudo-random floats in [-1, 1) (a 32-bit LCG), so both backends see the same data. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { initBackend, shutdownBackend } from '../../src/backend/index.js';
-import { expectClose, runOn, seededInts, seededValues } from './helpers.js';
+import { expectAllClose, runOn, seededInts, seededValues } from './helpers.js';
 
 /**
  * Edge cases of the stock wasm kernels a PEER step runs (the list from kernel-audit.test.ts), against
@@ -15,7 +15,14 @@ afterAll(shutdownBackend);
 const f = (values: number[], shape?: number[]) => tf.tensor(values, shape ?? [values.length]);
 const i = (values: number[], shape?: number[]) => tf.tensor(values, shape ?? [values.length], 'int32');
 const mixed = [-7.5, -3, -2.5, -1, -0.5, 0, 0.5, 1, 2.5, 3, 7.5];
-const rnd = (shape: number[], seed: number) => tf.tensor(seededValues(shape.reduce((a, b) => a * b, 1), seed), shape);
+const rnd = (shape: number[], seed: number) =>
+  tf.tensor(
+    seededValues(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
 
 type Compute = () => tf.Tensor | tf.Tensor[];
 // Long float32 sums (513 terms) differ in summation order between backends: a looser bound there.
@@ -35,8 +42,11 @@ const cases: Record<string, Compute> = {
     const b = tf.tensor1d([true, false, true], 'bool');
     return [tf.cast(b, 'float32'), tf.cast(b, 'int32')];
   },
-  'Cast int32 to float32 and back': () => [tf.cast(i([-5, 0, 16777217]), 'float32'), tf.cast(f([-5, 3.9]), 'int32')],
-  'Erf': () => tf.erf(f(mixed)),
+  'Cast int32 to float32 and back': () => [
+    tf.cast(i([-5, 0, 16777217]), 'float32'),
+    tf.cast(f([-5, 3.9]), 'int32'),
+  ],
+  Erf: () => tf.erf(f(mixed)),
   'Tanh large': () => tf.tanh(f([-50, -10, -1e-3, 0, 1e-3, 10, 50])),
   'Sigmoid large': () => tf.sigmoid(f([-100, -20, 0, 20, 100])),
   'Exp / Log': () => [tf.exp(f(mixed)), tf.log(f([1e-30, 0.5, 1, 10, 1e30]))],
@@ -44,7 +54,7 @@ const cases: Record<string, Compute> = {
   'Relu / Step at 0 and NaN': () => [tf.relu(f([-1, 0, 1, Number.NaN])), tf.step(f([-1, 0, 1]))],
   'Softmax extreme logits': () => tf.softmax(f([1000, 0, -1000, 999, 1, 1, 1, 1], [2, 4])),
   'Softmax with -Infinity': () => tf.softmax(f([Number.NEGATIVE_INFINITY, 0, 1, 2], [1, 4])),
-  'LogSoftmax': () => tf.logSoftmax(rnd([5, 7], 3)),
+  LogSoftmax: () => tf.logSoftmax(rnd([5, 7], 3)),
   'Max / Min / Sum / Mean axes': () => {
     const x = rnd([3, 4, 5], 4);
     return [tf.max(x, 1), tf.min(x, [0, 2]), tf.sum(x, -1, true), tf.mean(x, [0, 1])];
@@ -60,8 +70,11 @@ const cases: Record<string, Compute> = {
     return [t.values, t.indices];
   },
   'OneHot negative and out-of-range': () => tf.oneHot(i([0, 2, -1, 5, 1]), 4),
-  'Select': () => tf.where(tf.greater(rnd([3, 4], 5), 0), rnd([3, 4], 6), rnd([3, 4], 7)),
-  'Tile int32 and bool': () => [tf.tile(i([1, 2, 3, 4], [2, 2]), [2, 3]), tf.tile(tf.tensor1d([true, false], 'bool'), [3])],
+  Select: () => tf.where(tf.greater(rnd([3, 4], 5), 0), rnd([3, 4], 6), rnd([3, 4], 7)),
+  'Tile int32 and bool': () => [
+    tf.tile(i([1, 2, 3, 4], [2, 2]), [2, 3]),
+    tf.tile(tf.tensor1d([true, false], 'bool'), [3]),
+  ],
   'Transpose rank 4': () => tf.transpose(rnd([2, 3, 4, 5], 8), [2, 0, 3, 1]),
   'Slice / Concat / Split': () => {
     const x = rnd([4, 6, 3], 9);
@@ -69,7 +82,19 @@ const cases: Record<string, Compute> = {
   },
   'ExpandDims / Reshape / Pack / Pad': () => {
     const x = rnd([3, 4], 10);
-    return [tf.expandDims(x, 1), tf.reshape(x, [2, 6]), tf.stack([x, x], 1), tf.pad(x, [[1, 0], [0, 2]], 0.5)];
+    return [
+      tf.expandDims(x, 1),
+      tf.reshape(x, [2, 6]),
+      tf.stack([x, x], 1),
+      tf.pad(
+        x,
+        [
+          [1, 0],
+          [0, 2],
+        ],
+        0.5,
+      ),
+    ];
   },
   'Equal / Greater / LogicalNot / ZerosLike': () => {
     const a = i(Array.from(seededInts(12, -2, 3, 4)));
@@ -79,9 +104,15 @@ const cases: Record<string, Compute> = {
   'Broadcast arithmetic': () => {
     const a = rnd([4, 1, 3], 11);
     const b = rnd([5, 1], 12);
-    return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, tf.add(tf.abs(b), 1)), tf.squaredDifference(a, b)];
+    return [
+      tf.add(a, b),
+      tf.sub(a, b),
+      tf.mul(a, b),
+      tf.div(a, tf.add(tf.abs(b), 1)),
+      tf.squaredDifference(a, b),
+    ];
   },
-  'AddN': () => tf.addN([rnd([3, 3], 13), rnd([3, 3], 14), rnd([3, 3], 15)]),
+  AddN: () => tf.addN([rnd([3, 3], 13), rnd([3, 3], 14), rnd([3, 3], 15)]),
   'MatMul 2-D and transposed': () => {
     const a = rnd([7, 5], 16);
     const b = rnd([5, 9], 17);
@@ -91,13 +122,21 @@ const cases: Record<string, Compute> = {
   // Sizes past the SIMD loop widths and XNNPACK's tiling, where a vectorised tail could go wrong.
   'Large elementwise': () => {
     const x = tf.mul(rnd([1001], 21), 6);
-    return [tf.sigmoid(x), tf.tanh(x), tf.erf(x), tf.exp(x), tf.relu(x), tf.pow(x, 3), tf.rsqrt(tf.add(tf.abs(x), 1))];
+    return [
+      tf.sigmoid(x),
+      tf.tanh(x),
+      tf.erf(x),
+      tf.exp(x),
+      tf.relu(x),
+      tf.pow(x, 3),
+      tf.rsqrt(tf.add(tf.abs(x), 1)),
+    ];
   },
   'Large softmax, reductions, transpose, gather-free matMul': () => {
     const x = rnd([37, 513], 22);
     return [tf.softmax(x), tf.max(x, 1), tf.sum(x, 0), tf.transpose(x), tf.matMul(x, rnd([513, 33], 23))];
   },
-  'Moments': () => {
+  Moments: () => {
     const { mean, variance } = tf.moments(rnd([6, 5], 20), 0);
     return [mean, variance];
   },
@@ -108,7 +147,7 @@ describe('stock wasm kernels match cpu on edge cases', () => {
     it(name, async () => {
       const cpu = await runOn('cpu', compute);
       const wasm = await runOn('wasm', compute);
-      cpu.forEach((expected, k) => expectClose(wasm[k]!, expected, loose.has(name) ? 3e-5 : 2e-6));
+      expectAllClose(wasm, cpu, loose.has(name) ? 3e-5 : 2e-6);
     });
   }
 });

@@ -72,7 +72,8 @@ function subKeyScores(x: tf.Tensor2D, vars: Vars): [tf.Tensor2D, tf.Tensor2D] {
   const s2: tf.Tensor2D[] = [];
   for (let h = 0; h < H; h++) {
     const rows = (t: tf.Tensor2D) => tf.slice(t, [h * B, 0], [B, HALF]);
-    const codebook = (t: tf.Tensor3D) => tf.reshape(tf.slice(t, [h, 0, 0], [1, N, HALF]), [N, HALF]) as tf.Tensor2D;
+    const codebook = (t: tf.Tensor3D) =>
+      tf.reshape(tf.slice(t, [h, 0, 0], [1, N, HALF]), [N, HALF]) as tf.Tensor2D;
     s1.push(tf.matMul(rows(qa), tf.transpose(codebook(vars.keys1)))); // [B, HALF] x [HALF, N]
     s2.push(fastMatMul(rows(qb), codebook(vars.keys2), false, true)); // customGrad path
   }
@@ -156,7 +157,9 @@ async function stepWith(vars: Vars): Promise<StepResult> {
     grads: gradValues,
     updated: Object.fromEntries(
       await Promise.all(
-        Object.entries(vars).map(async ([k, v]: [string, tf.Variable]) => [k, Array.from(await v.data())] as const),
+        Object.entries(vars).map(
+          async ([k, v]: [string, tf.Variable]) => [k, Array.from(await v.data())] as const,
+        ),
       ),
     ),
     routing: Array.from(await r.expertIds.data()),

@@ -35,13 +35,17 @@ describe('UnsortedSegmentSum on wasm matches cpu', () => {
         tf.unsortedSegmentSum(tf.tensor(x, c.xShape), tf.tensor1d(Array.from(c.ids), 'int32'), c.numSegments);
       const [cpu] = await runOn('cpu', compute);
       const [wasm] = await runOn('wasm', compute);
-      expectClose(wasm!, cpu!);
+      expectClose(wasm, cpu);
     });
   }
 
   it('sums int32 values exactly, keeping the dtype', async () => {
     const [out] = await runOn('wasm', () =>
-      tf.unsortedSegmentSum(tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'), tf.tensor1d([1, 1, 0], 'int32'), 2),
+      tf.unsortedSegmentSum(
+        tf.tensor2d([1, 2, 3, 4, 5, 6], [3, 2], 'int32'),
+        tf.tensor1d([1, 1, 0], 'int32'),
+        2,
+      ),
     );
     expect(out).toEqual({ shape: [2, 2], dtype: 'int32', values: [5, 6, 4, 6] });
   });
@@ -58,7 +62,9 @@ describe('UnsortedSegmentSum on wasm matches cpu', () => {
     const out = tf.tidy(() => {
       const x = tf.tensor3d([1, 2, 3, 4, 5, 6, 7, 8], [2, 2, 2]);
       const ids = tf.tensor2d([0, 1, 1, 0], [2, 2], 'int32');
-      return tf.engine().runKernel('UnsortedSegmentSum', { x, segmentIds: ids }, { numSegments: 2 }) as tf.Tensor;
+      return tf
+        .engine()
+        .runKernel('UnsortedSegmentSum', { x, segmentIds: ids }, { numSegments: 2 }) as tf.Tensor;
     });
     expect(out.shape).toEqual([2, 2]);
     expect(Array.from(await out.data())).toEqual([1 + 7, 2 + 8, 3 + 5, 4 + 6]);

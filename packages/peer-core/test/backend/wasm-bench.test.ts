@@ -54,7 +54,9 @@ describe('wasm kernel timings', () => {
     const cpu = median(() => tf.gather(t, i), 3);
     tf.dispose([t, i]);
     await tf.setBackend('wasm');
-    report.push(`gather rows [4096x256] x 8192: ours ${ours.toFixed(1)}, stock wasm ${stock.toFixed(1)}, cpu ${cpu.toFixed(1)}`);
+    report.push(
+      `gather rows [4096x256] x 8192: ours ${ours.toFixed(1)}, stock wasm ${stock.toFixed(1)}, cpu ${cpu.toFixed(1)}`,
+    );
     expect(ours).toBeLessThan(stock);
   });
 
@@ -64,7 +66,9 @@ describe('wasm kernel timings', () => {
     // Stock wasm is wrong for batchDims 1 (and crashes at this size), so it gets the equivalent
     // batchDims-0 gather on the flattened scores, with row offsets added to the indices.
     const flatScores = tf.reshape(scores, [-1]);
-    const flatIdx = tf.tidy(() => tf.add(idx, tf.mul(tf.range(0, 2048, 1, 'int32'), tf.scalar(1024, 'int32')).expandDims(1)));
+    const flatIdx = tf.tidy(() =>
+      tf.add(idx, tf.mul(tf.range(0, 2048, 1, 'int32'), tf.scalar(1024, 'int32')).expandDims(1)),
+    );
     const ours = median(() => tf.gather(scores, idx, 1, 1), 9);
     const oursFlat = median(() => tf.gather(flatScores, flatIdx), 9);
     unregisterWasmKernels();
@@ -88,7 +92,9 @@ describe('wasm kernel timings', () => {
     const table = tf.tensor2d(seededValues(4096 * 256, 7), [4096, 256]);
     const grad = median(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, ids), rows)))(table), 5);
     tf.dispose([rows, ids, table]);
-    report.push(`unsortedSegmentSum [8192x256] -> 4096: ${segment.toFixed(1)}; grad(gather) of [4096x256] x 8192: ${grad.toFixed(1)}`);
+    report.push(
+      `unsortedSegmentSum [8192x256] -> 4096: ${segment.toFixed(1)}; grad(gather) of [4096x256] x 8192: ${grad.toFixed(1)}`,
+    );
     expect(segment).toBeLessThan(200);
   });
 
@@ -97,14 +103,30 @@ describe('wasm kernel timings', () => {
     const b = tf.tensor2d(seededValues(512 * 512, 9), [512, 512]);
     const fwdBwd = (mm: (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D) => () =>
       tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(mm(x as tf.Tensor2D, y as tf.Tensor2D)))([a, b]);
-    const stock = median(fwdBwd((x, y) => tf.matMul(x, y)), 3);
-    const fast = median(fwdBwd((x, y) => fastMatMul(x, y)), 5);
-    const stockT = median(fwdBwd((x, y) => tf.matMul(x, y, false, true)), 3);
-    const fastT = median(fwdBwd((x, y) => fastMatMul(x, y, false, true)), 5);
+    const stock = median(
+      fwdBwd((x, y) => tf.matMul(x, y)),
+      3,
+    );
+    const fast = median(
+      fwdBwd((x, y) => fastMatMul(x, y)),
+      5,
+    );
+    const stockT = median(
+      fwdBwd((x, y) => tf.matMul(x, y, false, true)),
+      3,
+    );
+    const fastT = median(
+      fwdBwd((x, y) => fastMatMul(x, y, false, true)),
+      5,
+    );
     tf.dispose([a, b]);
     const x = (s: number, f: number) => `${(s / f).toFixed(1)}x`;
-    report.push(`fwd+bwd [1024x512]@[512x512]: tf.matMul ${stock.toFixed(0)}, fastMatMul ${fast.toFixed(0)} (${x(stock, fast)})`);
-    report.push(`same with transposeB: tf.matMul ${stockT.toFixed(0)}, fastMatMul ${fastT.toFixed(0)} (${x(stockT, fastT)})`);
+    report.push(
+      `fwd+bwd [1024x512]@[512x512]: tf.matMul ${stock.toFixed(0)}, fastMatMul ${fast.toFixed(0)} (${x(stock, fast)})`,
+    );
+    report.push(
+      `same with transposeB: tf.matMul ${stockT.toFixed(0)}, fastMatMul ${fastT.toFixed(0)} (${x(stockT, fastT)})`,
+    );
     expect(fast).toBeLessThan(stock / 2);
     expect(fastT).toBeLessThan(stockT / 2);
   });

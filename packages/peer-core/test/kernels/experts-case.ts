@@ -43,7 +43,15 @@ export function makeCase(
 /** The tables (and, with `everything`, every input) copied into the heap. */
 export function moveToHeap(heap: KernelHeap, c: ExpertCase, everything: boolean): ExpertCase {
   const move = <T extends Float32Array | Int32Array>(a: T): T => (everything ? inHeap(heap, a) : a);
-  return { ...c, u: inHeap(heap, c.u), v: inHeap(heap, c.v), x: move(c.x), dy: move(c.dy), ids: move(c.ids), gates: move(c.gates) };
+  return {
+    ...c,
+    u: inHeap(heap, c.u),
+    v: inHeap(heap, c.v),
+    x: move(c.x),
+    dy: move(c.dy),
+    ids: move(c.ids),
+    gates: move(c.gates),
+  };
 }
 
 function output(n: number, heap?: KernelHeap): Float32Array {
@@ -70,7 +78,11 @@ export function runForward(kernels: PeerKernels, c: ExpertCase, heap?: KernelHea
   return { out, preact };
 }
 
-export function runBackward(kernels: PeerKernels, c: ExpertCase & { preact: Float32Array }, heap?: KernelHeap) {
+export function runBackward(
+  kernels: PeerKernels,
+  c: ExpertCase & { preact: Float32Array },
+  heap?: KernelHeap,
+) {
   const n = c.tokens * c.slots;
   const res = {
     dx: output(c.tokens * c.d, heap),

@@ -11,8 +11,23 @@ function act64(a: number, code: ActivationCode): number {
   return code === 0 ? Math.max(a, 0) : 0.5 * a * (1 + Math.tanh(GELU_C * (a + 0.044715 * a ** 3)));
 }
 
+type Param = 'x' | 'gates' | 'u' | 'v';
+
+/** The case's parameters widened to float64, so a finite-difference step is not rounded away. */
+type Wide = Omit<ExpertCase, Param> & Record<Param, Float64Array>;
+
+function widen(c: ExpertCase): Wide {
+  return {
+    ...c,
+    x: Float64Array.from(c.x),
+    gates: Float64Array.from(c.gates),
+    u: Float64Array.from(c.u),
+    v: Float64Array.from(c.v),
+  };
+}
+
 /** Loss = sum(out * dy) of the expert layer, in float64 straight from the definition. */
-function loss64(c: ExpertCase): number {
+function loss64(c: Wide): number {
   let total = 0;
   for (let t = 0; t < c.tokens; t++) {
     for (let s = 0; s < c.slots; s++) {
@@ -26,24 +41,17 @@ function loss64(c: ExpertCase): number {
   return total;
 }
 
-/** Central difference of loss64 in one element (the array is patched in place and restored). */
-function numeric(c: ExpertCase, array: Float32Array, i: number): number {
+/** Central difference of loss64 in element i of one parameter. */
+function numeric(c: Wide, param: Param, i: number): number {
+  const array = c[param];
   const keep = array[i] as number;
   const h = 1e-3;
-  // Float32Array storage would round the step: perturb a float64 copy of the case instead.
-  const wide = { ...c, [key(c, array)]: Float64Array.from(array) } as unknown as ExpertCase;
-  const target = (wide as unknown as Record<string, Float64Array>)[key(c, array)] as Float64Array;
-  target[i] = keep + h;
-  const up = loss64(wide);
-  target[i] = keep - h;
-  const down = loss64(wide);
+  array[i] = keep + h;
+  const up = loss64(c);
+  array[i] = keep - h;
+  const down = loss64(c);
+  array[i] = keep;
   return (up - down) / (2 * h);
-}
-
-function key(c: ExpertCase, array: Float32Array): string {
-  const found = (['x', 'gates', 'u', 'v'] as const).find((k) => c[k] === array);
-  if (!found) throw new Error('unknown array');
-  return found;
 }
 
 /** dU and dV from the rank-1 factors, accumulated by scatterRank1 (dU[id] += coefU x[t], dV[id] += coefV dy[t]). */
@@ -72,18 +80,18 @@ describe('expert gradients vs finite differences (float64)', () => {
       for (const a of preact) expect(Math.abs(a)).toBeGreaterThan(1e-2);
       const g = runBackward(kernels, { ...c, preact });
       const { dU, dV } = tableGrads(kernels, c, g.coefU, g.coefV);
-      const checks: [Float32Array, Float32Array, number][] = [
-        [c.x, g.dx, 0],
-        [c.gates, g.dgates, 0],
-        [c.u, dU, c.offset],
-        [c.v, dV, c.offset],
+      const wide = widen(c);
+      const checks: [Param, Float32Array, number][] = [
+        ['x', g.dx, 0],
+        ['gates', g.dgates, 0],
+        ['u', dU, c.offset],
+        ['v', dV, c.offset],
       ];
       for (const [param, grad, offset] of checks) {
         for (let i = 0; i < grad.length; i++) {
-          const expected = numeric(c, param, i + offset);
-          expect(Math.abs((grad[i] as number) - expected), `${key(c, param)}[${i}]`).toBeLessThan(
-            1e-4 * (1 + Math.abs(expected)),
-          );
+          const expected = numeric(wide, param, i + offset);
+          const err = Math.abs((grad[i] as number) - expected);
+          expect(err, `${param}[${i}]`).toBeLessThan(1e-4 * (1 + Math.abs(expected)));
         }
       }
     });

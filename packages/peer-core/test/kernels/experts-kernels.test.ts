@@ -5,8 +5,8 @@ import type { ActivationCode, PeerKernels } from '../../src/kernels/peer-kernels
 import { createReferenceKernels } from '../../src/kernels/reference-kernels.js';
 import { createSimdKernels } from '../../src/kernels/simd-kernels.js';
 import { createRandom } from '../../src/util/random.js';
-import { between, expectClose, expectSame } from './kernel-helpers.js';
 import { type ExpertCase, makeCase, moveToHeap, runBackward, runForward } from './experts-case.js';
+import { between, expectClose, expectSame } from './kernel-helpers.js';
 
 const reference = createReferenceKernels();
 const simd = createSimdKernels();
@@ -20,54 +20,61 @@ describe('expertsForward / expertsBackward', () => {
     [5, 7, 5, 9],
   ];
   for (const d of [4, 8, 64, 256]) {
-    for (let i = 0; i < 4; i++) shapes.push([between(rng, 1, 70), between(rng, 1, 128), d, between(rng, 1, 400)]);
+    for (let i = 0; i < 4; i++)
+      shapes.push([between(rng, 1, 70), between(rng, 1, 128), d, between(rng, 1, 400)]);
   }
   const cases = shapes.flatMap(([tokens, slots, d, n]) =>
     ([0, 1] as const).map((activation) => [tokens, slots, d, n, activation] as const),
   );
 
-  it.each(cases)('tokens %i slots %i d %i experts %i act %i: SIMD matches reference', (tokens, slots, d, n, act) => {
-    const c = makeCase(rng, { tokens, slots, d, numExperts: n, activation: act });
-    const ref = runForward(reference, c);
-    const got = runForward(simd, c);
-    // Dot products: reference sums in float64, SIMD in float32 lanes; errors grow like sqrt(d) ulps.
-    const tol = 2e-6 * Math.sqrt(d);
-    expectClose(got.preact, ref.preact, tol, 'preact');
-    expectClose(got.out, ref.out, tol * 4, 'out');
-    // Same preact into both backwards, so act/act' agree exactly and only the w dot products differ.
-    const back = { ...c, preact: ref.preact };
-    const rb = runBackward(reference, back);
-    const gb = runBackward(simd, back);
-    expectClose(gb.coefV, rb.coefV, 1e-7, 'coefV');
-    expectClose(gb.dgates, rb.dgates, tol, 'dgates');
-    expectClose(gb.coefU, rb.coefU, tol, 'coefU');
-    expectClose(gb.dx, rb.dx, tol * 4, 'dx');
-  });
+  it.each(cases)(
+    'tokens %i slots %i d %i experts %i act %i: SIMD matches reference',
+    (tokens, slots, d, n, act) => {
+      const c = makeCase(rng, { tokens, slots, d, numExperts: n, activation: act });
+      const ref = runForward(reference, c);
+      const got = runForward(simd, c);
+      // Dot products: reference sums in float64, SIMD in float32 lanes; errors grow like sqrt(d) ulps.
+      const tol = 2e-6 * Math.sqrt(d);
+      expectClose(got.preact, ref.preact, tol, 'preact');
+      expectClose(got.out, ref.out, tol * 4, 'out');
+      // Same preact into both backwards, so act/act' agree exactly and only the w dot products differ.
+      const back = { ...c, preact: ref.preact };
+      const rb = runBackward(reference, back);
+      const gb = runBackward(simd, back);
+      expectClose(gb.coefV, rb.coefV, 1e-7, 'coefV');
+      expectClose(gb.dgates, rb.dgates, tol, 'dgates');
+      expectClose(gb.coefU, rb.coefU, tol, 'coefU');
+      expectClose(gb.dx, rb.dx, tol * 4, 'dx');
+    },
+  );
 
-  it.each([0, 1] as const)('activation %i and its derivative match the JS formula to 1e-6 (one-hot tables)', (act) => {
-    // U row 0 = e0 and x = (a, 0, 0, 0): preact = a exactly; V row 0 = e0, gates 1: out[0] = act(a).
-    const tokens = 2001;
-    const c = makeCase(rng, { tokens, slots: 1, d: 4, numExperts: 1, activation: act });
-    c.u.fill(0);
-    c.v.fill(0);
-    c.u[c.offset] = 1;
-    c.v[c.offset] = 1;
-    c.gates.fill(1);
-    c.x.fill(0);
-    for (let t = 0; t < tokens; t++) c.x[t * 4] = Math.fround((t - 1000) / 150);
-    const fwd = runForward(simd, c);
-    c.dy.fill(0);
-    for (let t = 0; t < tokens; t++) c.dy[t * 4] = 1;
-    const back = runBackward(simd, { ...c, preact: fwd.preact });
-    for (let t = 0; t < tokens; t++) {
-      const a = c.x[t * 4] as number;
-      expect(fwd.preact[t]).toBe(a);
-      const h = activate(a, act);
-      const dh = activateGrad(a, act);
-      expect(Math.abs((fwd.out[t * 4] as number) - h)).toBeLessThanOrEqual(1e-6 * Math.abs(h));
-      expect(Math.abs((back.coefU[t] as number) - dh)).toBeLessThanOrEqual(1e-6 * Math.abs(dh));
-    }
-  });
+  it.each([0, 1] as const)(
+    'activation %i and its derivative match the JS formula to 1e-6 (one-hot tables)',
+    (act) => {
+      // U row 0 = e0 and x = (a, 0, 0, 0): preact = a exactly; V row 0 = e0, gates 1: out[0] = act(a).
+      const tokens = 2001;
+      const c = makeCase(rng, { tokens, slots: 1, d: 4, numExperts: 1, activation: act });
+      c.u.fill(0);
+      c.v.fill(0);
+      c.u[c.offset] = 1;
+      c.v[c.offset] = 1;
+      c.gates.fill(1);
+      c.x.fill(0);
+      for (let t = 0; t < tokens; t++) c.x[t * 4] = Math.fround((t - 1000) / 150);
+      const fwd = runForward(simd, c);
+      c.dy.fill(0);
+      for (let t = 0; t < tokens; t++) c.dy[t * 4] = 1;
+      const back = runBackward(simd, { ...c, preact: fwd.preact });
+      for (let t = 0; t < tokens; t++) {
+        const a = c.x[t * 4] as number;
+        expect(fwd.preact[t]).toBe(a);
+        const h = activate(a, act);
+        const dh = activateGrad(a, act);
+        expect(Math.abs((fwd.out[t * 4] as number) - h)).toBeLessThanOrEqual(1e-6 * Math.abs(h));
+        expect(Math.abs((back.coefU[t] as number) - dh)).toBeLessThanOrEqual(1e-6 * Math.abs(dh));
+      }
+    },
+  );
 
   it('gives bitwise the same results zero-copy, mixed, and through the copy path', () => {
     for (const act of [0, 1] as const) {
@@ -80,7 +87,8 @@ describe('expertsForward / expertsBackward', () => {
         expectSame(fwd.out, plain.out, 'out');
         expectSame(fwd.preact, plain.preact, 'preact');
         const back = runBackward(simd, { ...h, preact: fwd.preact }, everything ? simd.heap : undefined);
-        for (const key of ['dx', 'dgates', 'coefU', 'coefV'] as const) expectSame(back[key], plainBack[key], key);
+        for (const key of ['dx', 'dgates', 'coefU', 'coefV'] as const)
+          expectSame(back[key], plainBack[key], key);
       }
     }
   });

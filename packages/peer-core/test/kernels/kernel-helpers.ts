@@ -29,7 +29,9 @@ export function ids(rng: Random, n: number, limit: number): Int32Array {
 /** A copy of `array` living in `heap` (so the SIMD kernels take it zero-copy). */
 export function inHeap<T extends Float32Array | Int32Array>(heap: KernelHeap, array: T): T {
   const ptr = heap.alloc(array.length * 4);
-  const view = (array instanceof Float32Array ? heap.f32(ptr, array.length) : heap.i32(ptr, array.length)) as T;
+  const view = (
+    array instanceof Float32Array ? heap.f32(ptr, array.length) : heap.i32(ptr, array.length)
+  ) as T;
   view.set(array);
   return view;
 }
@@ -38,7 +40,12 @@ export function inHeap<T extends Float32Array | Int32Array>(heap: KernelHeap, ar
  * Asserts |actual - expected| <= tol * (1 + |expected|) elementwise, and the same NaN positions; reports the
  * worst element.
  */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: number, what = ''): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tol: number,
+  what = '',
+): void {
   expect(actual.length, `${what} length`).toBe(expected.length);
   let worst = 0;
   let at = -1;

@@ -9,7 +9,12 @@ const reference = createReferenceKernels();
 const simd = createSimdKernels();
 
 /** The definition: sort every index of a row by (score desc with NaN as -Infinity, index asc). */
-function oracleTopk(scores: Float32Array, rows: number, cols: number, k: number): { index: number[]; score: number[] } {
+function oracleTopk(
+  scores: Float32Array,
+  rows: number,
+  cols: number,
+  k: number,
+): { index: number[]; score: number[] } {
   const index: number[] = [];
   const score: number[] = [];
   for (let r = 0; r < rows; r++) {
@@ -26,7 +31,13 @@ function oracleTopk(scores: Float32Array, rows: number, cols: number, k: number)
   return { index, score };
 }
 
-function runTopk(kernels: typeof simd | typeof reference, scores: Float32Array, rows: number, cols: number, k: number) {
+function runTopk(
+  kernels: typeof simd | typeof reference,
+  scores: Float32Array,
+  rows: number,
+  cols: number,
+  k: number,
+) {
   const outIndex = new Int32Array(rows * k);
   const outScore = new Float32Array(rows * k);
   kernels.topkRows(scores, rows, cols, k, outIndex, outScore);
@@ -42,6 +53,11 @@ describe('topkRows', () => {
     [300, 1100, 32],
     [64, 1024, 16],
     [5, 3, 2],
+    // k > 32 takes the scalar insertion path; k = cols keeps every element.
+    [7, 200, 33],
+    [3, 64, 64],
+    [2, 1100, 100],
+    [4, 40, 40],
   ];
   for (let i = 0; i < 24; i++) {
     const cols = between(rng, 1, 1100);
@@ -49,26 +65,46 @@ describe('topkRows', () => {
     cases.push([between(rng, 1, 300), cols, ks[rng.int(ks.length)] as number]);
   }
 
-  it.each(cases)('rows %i cols %i k %i: SIMD == reference == sort, uniform, integer ties and NaN', (rows, cols, k) => {
-    const inputs = [uniform(rng, rows * cols), integers(rng, rows * cols, 4), integers(rng, rows * cols, 40)];
-    const withNaN = uniform(rng, rows * cols);
-    for (let i = 0; i < withNaN.length; i += 1 + rng.int(7)) withNaN[i] = Number.NaN;
-    inputs.push(withNaN);
-    for (const scores of inputs) {
-      const ref = runTopk(reference, scores, rows, cols, k);
-      const got = runTopk(simd, scores, rows, cols, k);
-      expectSame(got.outIndex, ref.outIndex, 'index');
-      expectSame(got.outScore, ref.outScore, 'score');
-      if (rows * cols <= 50_000) {
-        const oracle = oracleTopk(scores, rows, cols, k);
-        expectSame(ref.outIndex, oracle.index, 'reference index vs sort');
-        expectSame(ref.outScore, oracle.score, 'reference score vs sort');
+  it.each(cases)(
+    'rows %i cols %i k %i: SIMD == reference == sort, uniform, integer ties, NaN and infinities',
+    (rows, cols, k) => {
+      const inputs = [
+        uniform(rng, rows * cols),
+        integers(rng, rows * cols, 4),
+        integers(rng, rows * cols, 40),
+      ];
+      const withNaN = uniform(rng, rows * cols);
+      for (let i = 0; i < withNaN.length; i += 1 + rng.int(7)) withNaN[i] = Number.NaN;
+      for (let i = 0; i < withNaN.length; i += 1 + rng.int(50))
+        withNaN[i] = rng.int(2) ? Infinity : -Infinity;
+      inputs.push(withNaN);
+      for (const scores of inputs) {
+        const ref = runTopk(reference, scores, rows, cols, k);
+        const got = runTopk(simd, scores, rows, cols, k);
+        expectSame(got.outIndex, ref.outIndex, 'index');
+        expectSame(got.outScore, ref.outScore, 'score');
+        if (rows * cols <= 50_000) {
+          const oracle = oracleTopk(scores, rows, cols, k);
+          expectSame(ref.outIndex, oracle.index, 'reference index vs sort');
+          expectSame(ref.outScore, oracle.score, 'reference score vs sort');
+        }
       }
-    }
-  });
+    },
+  );
 
   it('keeps the earliest index among equal scores, also when all scores are NaN', () => {
-    const scores = new Float32Array([1, 3, 3, 1, 3, Number.NaN, Number.NaN, Number.NaN, Number.NaN, Number.NaN]);
+    const scores = new Float32Array([
+      1,
+      3,
+      3,
+      1,
+      3,
+      Number.NaN,
+      Number.NaN,
+      Number.NaN,
+      Number.NaN,
+      Number.NaN,
+    ]);
     const got = runTopk(simd, scores, 2, 5, 2);
     expectSame(got.outIndex, [1, 2, 0, 1]);
     expectSame(got.outScore, [3, 3, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY]);

@@ -13,7 +13,10 @@ describe('peer-simd.wasm', () => {
     const dir = mkdtempSync(join(tmpdir(), 'peer-simd-'));
     try {
       const out = join(dir, 'peer-simd.wasm');
-      execFileSync(process.execPath, ['scripts/build-wasm.mjs', '--out', out], { cwd: packageDir, stdio: 'pipe' });
+      execFileSync(process.execPath, ['scripts/build-wasm.mjs', '--out', out], {
+        cwd: packageDir,
+        stdio: 'pipe',
+      });
       const fresh = readFileSync(out);
       const committed = readFileSync(SIMD_WASM_URL);
       expect(fresh.equals(committed), 'run `node scripts/build-wasm.mjs` in packages/peer-core').toBe(true);
@@ -29,6 +32,13 @@ describe('peer-simd.wasm', () => {
       WebAssembly.Module.exports(module)
         .map((e) => e.name)
         .sort(),
-    ).toEqual(['expertsBackward', 'expertsForward', 'firstOutOfRange', 'productTopk', 'scatterRank1', 'topkRows']);
+    ).toEqual([
+      'expertsBackward',
+      'expertsForward',
+      'firstOutOfRange',
+      'productTopk',
+      'scatterRank1',
+      'topkRows',
+    ]);
   });
 });

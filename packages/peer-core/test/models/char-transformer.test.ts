@@ -17,7 +17,8 @@ const text = 'the quick brown fox jumps over the lazy dog. '.repeat(20);
 const vocab = CharVocab.fromText(text);
 const corpus = vocab.encode(text);
 const peer = { subKeyRows: 8, subKeyCols: 8, heads: 2, topK: 4, dKey: 8 } as const;
-const small = { vocabSize: vocab.size, contextLength: 16, dModel: 32, heads: 4, layers: 3, peer } as const;
+// d 16 keeps a step cheap on the cpu backend too (~0.2 s there, ~0.05 s on wasm).
+const small = { vocabSize: vocab.size, contextLength: 16, dModel: 16, heads: 2, layers: 3, peer } as const;
 
 const owned: { dispose(): void }[] = [];
 const keep = <T extends { dispose(): void }>(m: T): T => {
@@ -39,16 +40,16 @@ describe.each(['dense', 'peer'] as const)('CharTransformer with a %s middle FFN'
 
   it('starts near the uniform loss ln(V) and learns a tiny repeated string', async () => {
     const lm = keep(new CharTransformer({ ...small, ffn }, { seed: 1 }));
-    const trainer = keep(new Trainer(lm, { learningRate: 3e-3 }));
+    const trainer = keep(new Trainer(lm, { learningRate: 1e-2 }));
     const history = await trainer.fit({
-      steps: 80,
+      steps: 60,
       batchSize: 8,
       loss: languageModelObjective(lm, corpus, { batchSize: 8, seed: 2 }),
     });
     const first = history.losses[0] ?? 0;
     const last = history.losses.slice(-5).reduce((a, b) => a + b, 0) / 5;
     expect(Math.abs(first - Math.log(vocab.size))).toBeLessThan(0.1);
-    expect(last).toBeLessThan(first / 2);
+    expect(last).toBeLessThan(first / 3); // measured: 3.35 -> 0.60 nats for both FFNs
   });
 
   it('is causal: changing a later token leaves every earlier position unchanged', () => {
@@ -84,7 +85,7 @@ describe('CharTransformer', () => {
     const tied = keep(new CharTransformer(small));
     const untied = keep(new CharTransformer({ ...small, tiedEmbeddings: false }));
     expect(tied.output).toBeUndefined();
-    expect(untied.output?.weight.shape).toEqual([32, vocab.size]);
+    expect(untied.output?.weight.shape).toEqual([16, vocab.size]);
     expect(untied.trainableVariables().length).toBe(tied.trainableVariables().length + 1);
     const logits = untied.logits({ tokens: corpus.slice(0, 16), batch: 1 });
     expect(logits.shape).toEqual([16, vocab.size]);
@@ -108,7 +109,7 @@ describe('CharTransformer', () => {
   });
 
   it('validates config and inputs with typed errors', () => {
-    expect(() => new CharTransformer({ ...small, dModel: 30 })).toThrow(
+    expect(() => new CharTransformer({ ...small, dModel: 30, heads: 4 })).toThrow(
       /'dModel' must be a multiple of heads \(4\), but got 30/,
     );
     const lm = keep(new CharTransformer(small));

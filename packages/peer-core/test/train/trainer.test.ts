@@ -97,7 +97,7 @@ describe('Trainer', () => {
       expect(v.trainable).toBe(false);
     const before = peerState(frozen);
     const liveBefore = peerState(live);
-    const inputBefore = model.input.weight.dataSync().slice();
+    const inputBefore = model.input.weight.dataSync().slice() as Float32Array;
     const trainer = keep(new Trainer(model, { learningRate: 1e-2 }));
     await trainer.fit({
       steps: 20,

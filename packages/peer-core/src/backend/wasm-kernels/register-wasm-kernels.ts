@@ -1,17 +1,27 @@
 // Loaded for its side effect: the package registers the 'wasm' backend and its stock kernels. It must
 // come first, or its registrations would overwrite ours (tfjs's registerKernel replaces with a warning).
 import '@tensorflow/tfjs-backend-wasm';
-import { findBackend, getKernel, type KernelConfig, registerKernel, unregisterKernel } from '@tensorflow/tfjs';
+import {
+  findBackend,
+  getKernel,
+  type KernelConfig,
+  registerKernel,
+  unregisterKernel,
+} from '@tensorflow/tfjs';
 import { castConfig } from './cast.js';
 import { gatherV2Config } from './gather-v2.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /**
  * Our JS kernels for the wasm backend: what a PEER forward + backward + Adam step needs and the stock
- * build lacks (UnsortedSegmentSum) or gets wrong (GatherV2 for batchDims >= 2, Cast to bool). The list
+ * build lacks (UnsortedSegmentSum) or gets wrong (GatherV2 for batchDims >= 1, Cast to bool). The list
  * comes from test/backend/kernel-audit.test.ts; kernel-parity.test.ts checks the stock ones we keep.
  */
-export const wasmKernelConfigs: readonly KernelConfig[] = [unsortedSegmentSumConfig, gatherV2Config, castConfig];
+export const wasmKernelConfigs: readonly KernelConfig[] = [
+  unsortedSegmentSumConfig,
+  gatherV2Config,
+  castConfig,
+];
 
 // Stock kernels we displaced, so benchmarks and tests can put them back.
 const displaced = new Map<string, KernelConfig>();

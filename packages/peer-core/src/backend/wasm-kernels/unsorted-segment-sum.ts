@@ -21,7 +21,11 @@ export const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const idRank = segmentIds.shape.length;
   for (let d = 0; d < idRank; d++) {
     if (segmentIds.shape[d] !== x.shape[d]) {
-      throw new PeerConfigError(`segmentIds.shape[${d}]`, `equal to x.shape[${d}] (${x.shape[d]})`, segmentIds.shape[d]);
+      throw new PeerConfigError(
+        `segmentIds.shape[${d}]`,
+        `equal to x.shape[${d}] (${x.shape[d]})`,
+        segmentIds.shape[d],
+      );
     }
   }
   const innerShape = x.shape.slice(idRank);

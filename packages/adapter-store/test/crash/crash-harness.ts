@@ -1,0 +1,170 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { type AdapterStore, mulberry32, randomIntBelow } from '../../src/index.js';
+import { batchKey, growthBlocks } from './workload.js';
+
+const TSX = fileURLToPath(new URL('../../../../node_modules/.bin/tsx', import.meta.url));
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+
+/** Where the crash test writes and how to reopen it. */
+export interface CrashTarget {
+  readonly driver: 'pglite' | 'postgres';
+  /** PGlite data directory or PostgreSQL URL, as passed to the child. */
+  readonly target: string;
+  open(): Promise<AdapterStore>;
+}
+
+/** Everything a killed child acknowledged, accumulated over rounds. */
+interface Acks {
+  readonly commits: Map<string, { seq: number; contentHash: string }>;
+  readonly batches: Map<number, { firstOffset: number; count: number; checksum: string }>;
+  nextBatch: number;
+}
+
+/** Creates the model (first version = initial layer), its stream and replay reservoir. */
+export async function setUpCrashModel(store: AdapterStore): Promise<{ modelId: string; streamId: string }> {
+  const tenant = await store.createTenant({ name: `crash-${Date.now()}` });
+  const model = await store.createModel({ tenantId: tenant.id, name: 'crash', config: {} });
+  const stream = await store.createStream({ modelId: model.id, name: 'crash-stream' });
+  await store.configureReplay(stream.id, { capacity: 64, seed: 1234 });
+  await store.commitVersion({ modelId: model.id, parentId: null, blocks: growthBlocks(1, 0).blocks, message: 'initial' });
+  return { modelId: model.id, streamId: stream.id };
+}
+
+/**
+ * Runs `rounds` child writers, SIGKILLs each at a seeded random moment after it is ready, and after
+ * every kill reopens the store and checks the invariants. Returns counters for the report.
+ */
+export async function runCrashRounds(
+  t: CrashTarget,
+  ids: { modelId: string; streamId: string },
+  rounds: number,
+  seed: number,
+): Promise<{ commits: number; batches: number; killsMidCommit: number; killsMidBatch: number }> {
+  const rng = mulberry32(seed);
+  const acks: Acks = { commits: new Map(), batches: new Map(), nextBatch: 0 };
+  let killsMidCommit = 0;
+  let killsMidBatch = 0;
+  for (let round = 0; round < rounds; round++) {
+    const delayMs = 100 + randomIntBelow(rng, 1100);
+    const state = await killOneChild(t, ids, acks, delayMs);
+    if (state.midCommit) killsMidCommit++;
+    if (state.midBatch) killsMidBatch++;
+    await checkInvariants(t, ids, acks);
+  }
+  return { commits: acks.commits.size, batches: acks.batches.size, killsMidCommit, killsMidBatch };
+}
+
+async function killOneChild(
+  t: CrashTarget,
+  ids: { modelId: string; streamId: string },
+  acks: Acks,
+  delayMs: number,
+): Promise<{ midCommit: boolean; midBatch: boolean }> {
+  const child = spawn(TSX, [CHILD, t.driver, t.target, ids.modelId, ids.streamId, String(acks.nextBatch)], {
+    detached: true, // own process group: tsx runs the script in a grandchild, and both must die
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  let inFlight: number | undefined;
+  let committing = false;
+  let ready: () => void = () => {};
+  const readyP = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  lines.on('line', (line) => {
+    const [kind, a, b, c] = line.split(' ');
+    if (kind === 'ready') ready();
+    else if (kind === 'begin') committing = true;
+    else if (kind === 'commit') {
+      acks.commits.set(a as string, { seq: Number(b), contentHash: c as string });
+      committing = false;
+    }
+    else if (kind === 'send') inFlight = Number(a);
+    else if (kind === 'ack') {
+      acks.batches.set(Number(a), { firstOffset: Number(b), count: Number(c), checksum: line.split(' ')[4] as string });
+      inFlight = undefined;
+      acks.nextBatch = Number(a) + 1;
+    }
+  });
+  const exited = once(child, 'exit');
+  const closed = once(lines, 'close');
+  try {
+    await Promise.race([
+      readyP,
+      exited.then(() => {
+        throw new Error(`crash child exited before it was ready:\n${stderr}`);
+      }),
+    ]);
+    await new Promise((r) => setTimeout(r, delayMs));
+    if (child.exitCode !== null) throw new Error(`crash child died on its own (code ${child.exitCode}):\n${stderr}`);
+  } finally {
+    killGroup(child);
+    await exited;
+    await closed;
+  }
+  const midBatch = inFlight !== undefined;
+  // A batch sent but not acknowledged is retried with the same key by the next child, like a client would.
+  if (inFlight !== undefined) acks.nextBatch = inFlight;
+  return { midCommit: committing, midBatch };
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+async function checkInvariants(t: CrashTarget, ids: { modelId: string; streamId: string }, acks: Acks): Promise<void> {
+  const store = await t.open();
+  try {
+    // Versions: dense seqs, a linear chain (one writer), head = newest, every manifest matches its row.
+    const versions = await store.listVersions(ids.modelId);
+    expect(versions.map((v) => v.seq)).toEqual(versions.map((_, i) => i + 1));
+    versions.forEach((v, i) => expect(v.parentId).toBe(i === 0 ? null : versions[i - 1]?.id));
+    const head = versions[versions.length - 1];
+    expect((await store.getModel(ids.modelId)).headVersionId).toBe(head?.id);
+    for (const v of versions) await store.verifyVersion(v.id, { data: false });
+    // Growth only appends, so the head references every block ever committed: verify all bytes once.
+    if (head) await store.verifyVersion(head.id);
+    for (const [id, ack] of acks.commits) {
+      const v = await store.getVersion(id);
+      expect([v.seq, v.contentHash]).toEqual([ack.seq, ack.contentHash]);
+    }
+    // Nothing of a killed commit survived, not even unreferenced blocks.
+    expect((await store.collectGarbage()).deletedBlocks).toBe(0);
+    // Ledger: every acknowledged batch present and intact; offsets dense; keys batch-0..batch-n.
+    const stream = await store.getStream(ids.streamId);
+    const batches = await store.listBatches(ids.streamId, { limit: 100_000 });
+    let next = 0;
+    for (const b of batches) {
+      expect(b.firstOffset).toBe(next);
+      next += b.recordCount;
+    }
+    expect(next).toBe(stream.nextOffset);
+    expect(batches.map((b) => b.idempotencyKey).sort()).toEqual(batches.map((_, i) => batchKey(i)).sort());
+    for (const [i, ack] of acks.batches) {
+      const got = await store.getBatch(ids.streamId, batchKey(i));
+      expect([got.firstOffset, got.recordCount, got.checksum]).toEqual([ack.firstOffset, ack.count, ack.checksum]);
+    }
+    const newest = batches[batches.length - 1];
+    if (newest) await store.readBatch(ids.streamId, newest.idempotencyKey); // re-verifies its checksum
+    expect(await store.readRecords(ids.streamId, { fromOffset: Math.max(0, next - 1), limit: 5 })).toHaveLength(next > 0 ? 1 : 0);
+    // Replay: sampled in the same transaction as each batch.
+    const replay = await store.replayState(ids.streamId);
+    expect([replay.seen, replay.size]).toEqual([next, Math.min(64, next)]);
+    expect(await store.loadReplay(ids.streamId)).toHaveLength(replay.size);
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,2 @@
+/** Measurements of trained PEER models. */
+export { ExpertUsage, type ExpertUsageStats, expertUsageStats } from './expert-usage.js';
