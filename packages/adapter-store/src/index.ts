@@ -5,8 +5,8 @@
 export { openStore, type OpenStoreOptions } from './open-store.js';
 export { createStore, type AdapterStore, type MoveAuthor, type StoreOptions } from './store.js';
 export type { StoreDriver } from './drivers/driver.js';
-export { openPgliteDriver, type PgliteDriverOptions } from './drivers/pglite.js';
-export { openPostgresDriver, type PostgresDriverOptions } from './drivers/postgres.js';
+export type { PgliteDriverOptions } from './drivers/pglite.js';
+export type { PostgresDriverOptions } from './drivers/postgres.js';
 export { MIGRATIONS_FOLDER } from './drivers/migrations-folder.js';
 export {
   AdapterStoreError,

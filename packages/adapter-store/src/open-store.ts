@@ -1,6 +1,4 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { openPgliteDriver } from './drivers/pglite.js';
-import { openPostgresDriver } from './drivers/postgres.js';
 import { readEnv } from './env.js';
 import { type AdapterStore, createStore, type StoreOptions } from './store.js';
 
@@ -28,16 +26,19 @@ export interface OpenStoreOptions extends StoreOptions {
  * @example const store = await openStore({ memory: true });
  */
 export async function openStore(options: OpenStoreOptions = {}): Promise<AdapterStore> {
-  const migrationsFolder = options.migrationsFolder;
-  const pgliteOptions = { ...(migrationsFolder ? { migrationsFolder } : {}) };
-  if (options.pglite) return createStore(await openPgliteDriver({ ...pgliteOptions, client: options.pglite }), options);
-  if (options.memory) return createStore(await openPgliteDriver(pgliteOptions), options);
-  if (options.dataDir) return createStore(await openPgliteDriver({ ...pgliteOptions, dataDir: options.dataDir }), options);
+  const common = { ...(options.migrationsFolder ? { migrationsFolder: options.migrationsFolder } : {}) };
+  // Drivers are imported on demand: a PostgreSQL process never loads the PGlite wasm module, and back.
+  const pglite = async (extra: { client?: PGlite; dataDir?: string }) => {
+    const { openPgliteDriver } = await import('./drivers/pglite.js');
+    return createStore(await openPgliteDriver({ ...common, ...extra }), options);
+  };
+  if (options.pglite) return pglite({ client: options.pglite });
+  if (options.memory) return pglite({});
+  if (options.dataDir) return pglite({ dataDir: options.dataDir });
   const env = readEnv();
   const url = options.url ?? env.DATABASE_URL;
-  if (url) {
-    const max = options.maxConnections;
-    return createStore(await openPostgresDriver({ url, ...pgliteOptions, ...(max ? { max } : {}) }), options);
-  }
-  return createStore(await openPgliteDriver({ ...pgliteOptions, dataDir: env.PEER_STORE_DATA_DIR }), options);
+  if (!url) return pglite({ dataDir: env.PEER_STORE_DATA_DIR });
+  const { openPostgresDriver } = await import('./drivers/postgres.js');
+  const max = options.maxConnections;
+  return createStore(await openPostgresDriver({ ...common, url, ...(max ? { max } : {}) }), options);
 }

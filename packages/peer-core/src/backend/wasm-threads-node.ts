@@ -19,8 +19,10 @@ import { writePthreadScript } from './wasm-pthread-script.js';
  * Everything is restored when the backend is up; emscripten has by then cached the patched Worker
  * for the few pthreads it may still spawn.
  *
- * Measured ([1024x512]x[512x2048] matMul, 2.15 GFLOP, 2-core box, one run of wasm-threads.test.ts):
- * 1 thread (stock SIMD) 23.2 GFLOP/s, 2 threads (this shim) 35.0 GFLOP/s.
+ * Measured on [1024x512]x[512x2048] (2.15 GFLOP), 1 and 2 threads in one process
+ * (wasm-threads.test.ts), 2-core box: 16.9 vs 29.9 GFLOP/s (1.8x) at load ~3; results bit-identical.
+ * With other jobs holding the second core it gains nothing (18.6 vs 18.1 at load ~5), so it stays
+ * opt-in. A prototype of this shim on the idle box: 23.0 vs 28.5-35.4 GFLOP/s.
  */
 
 const require = createRequire(import.meta.url);

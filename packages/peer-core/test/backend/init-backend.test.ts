@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type BackendInfo,
   initBackend,
@@ -112,11 +112,14 @@ describe('initBackend', () => {
     tf.registerBackend('wasm', () => {
       throw new Error('simulated: wasm binary missing');
     });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {}); // tfjs prints the failure
     try {
       const info = await initBackend({ importModule: notInstalled, env: {}, log: () => {} });
       expect(info).toMatchObject({ name: 'cpu', simd: false, threads: 1 });
       expect(info.fallbackReason).toMatch(/^wasm failed: /);
+      expect(warn).toHaveBeenCalledWith(expect.stringMatching(/Initialization of backend wasm failed/));
     } finally {
+      warn.mockRestore();
       tf.removeBackend('wasm');
       tf.registerBackend('wasm', original.factory, original.priority);
     }

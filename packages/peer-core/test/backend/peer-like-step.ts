@@ -38,23 +38,22 @@ interface Vars {
 }
 
 function makeVariables(): Vars {
-  // biome-ignore lint/suspicious/noExplicitAny: one helper for variables of every rank
-  const v = (name: string, shape: number[], seed: number, scale = 0.5, offset = 0): any => {
+  const v = <R extends tf.Rank>(name: string, shape: number[], seed: number, scale = 0.5, offset = 0) => {
     const size = shape.reduce((a, b) => a * b, 1);
     const init = tf.tidy(() => tf.add(tf.mul(tf.tensor(seededValues(size, seed), shape), scale), offset));
-    const variable = tf.variable(init, true, name);
+    const variable = tf.variable(init as tf.Tensor<R>, true, name);
     init.dispose(); // the variable holds its own reference to the data
     return variable;
   };
   return {
-    wq: v('wq', [D, H * DK], 1),
-    gamma: v('gamma', [H * DK], 2, 0.1, 1),
-    beta: v('beta', [H * DK], 3, 0.1),
-    keys1: v('keys1', [H, N, HALF], 4),
-    keys2: v('keys2', [H, N, HALF], 5),
-    down: v('down', [N * N, D], 6),
-    up: v('up', [N * N, D], 7),
-    wc: v('wc', [D, C], 8),
+    wq: v<tf.Rank.R2>('wq', [D, H * DK], 1),
+    gamma: v<tf.Rank.R1>('gamma', [H * DK], 2, 0.1, 1),
+    beta: v<tf.Rank.R1>('beta', [H * DK], 3, 0.1),
+    keys1: v<tf.Rank.R3>('keys1', [H, N, HALF], 4),
+    keys2: v<tf.Rank.R3>('keys2', [H, N, HALF], 5),
+    down: v<tf.Rank.R2>('down', [N * N, D], 6),
+    up: v<tf.Rank.R2>('up', [N * N, D], 7),
+    wc: v<tf.Rank.R2>('wc', [D, C], 8),
   };
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,9 +117,10 @@ describe('wasm threads under Node', () => {
 
   it('falls back to one thread, without crashing the process, when the pthread workers fail', async () => {
     await shutdownBackend();
-    const script = path.join(mkdtempSync(path.join(os.tmpdir(), 'peer-test-')), 'broken-pthread.cjs');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'peer-test-'));
+    const script = path.join(dir, 'broken-pthread.cjs');
     writeFileSync(script, "throw new Error('simulated pthread failure');\n");
-    const info = await startWasm(2, { workerScript: script });
+    const info = await startWasm(2, { workerScript: script }).finally(() => rmSync(dir, { recursive: true }));
     expect(info).toMatchObject({ name: 'wasm', threads: 1 });
     expect(info.fallbackReason).toMatch(
       /wasm threads failed \(simulated pthread failure\); running 1 thread/,
