@@ -20,6 +20,8 @@ export interface CrashTarget {
 /** Everything a killed child acknowledged, accumulated over rounds. */
 interface Acks {
   readonly commits: Map<string, { seq: number; contentHash: string }>;
+  /** Head whose bytes were fully verified last round; later rounds verify only what was added since. */
+  verifiedHead?: string | undefined;
   readonly batches: Map<number, { firstOffset: number; count: number; checksum: string }>;
   nextBatch: number;
 }
@@ -49,7 +51,7 @@ export async function runCrashRounds(
   let killsMidCommit = 0;
   let killsMidBatch = 0;
   for (let round = 0; round < rounds; round++) {
-    const delayMs = 50 + randomIntBelow(rng, 800);
+    const delayMs = 150 + randomIntBelow(rng, 1200);
     const state = await killOneChild(t, ids, acks, delayMs);
     if (state.midCommit) killsMidCommit++;
     if (state.midBatch) killsMidBatch++;

@@ -23,6 +23,7 @@ function checkLength(kernel: string, field: string, array: ArrayLike<number>, ne
   }
 }
 
+/** Arguments of topkRows: 1 <= k <= cols, arrays long enough. */
 export function checkTopkRows(
   scores: Float32Array,
   rows: number,
@@ -39,6 +40,7 @@ export function checkTopkRows(
   checkLength('topkRows', 'outScore', outScore, rows * k);
 }
 
+/** Arguments of productTopk: 1 <= k <= 64, cols2 >= k (the column top-k came from cols2 columns), arrays >= rows * k. */
 export function checkProductTopk(
   inputs: readonly (Float32Array | Int32Array)[],
   outputs: readonly (Float32Array | Int32Array)[],
@@ -86,6 +88,7 @@ export function checkExperts(kernel: string, args: ExpertsForwardArgs | ExpertsB
   return Math.min(tableRows('u', args.u, d), tableRows('v', args.v, d), 2 ** 31 - 1);
 }
 
+/** Arguments of scatterRank1; returns how many whole rows `out` and `vecs` hold (bounds for the indices). */
 export function checkScatter(
   out: Float32Array,
   d: number,

@@ -20,6 +20,7 @@ export interface KernelRunner {
 
 type AnyKernel = (...args: number[]) => void;
 
+/** A runner over `wasm`; with threads = 2 it starts the worker thread now, so its start-up overlaps other work. */
 export function createKernelRunner(
   wasm: PeerSimdExports,
   memory: WebAssembly.Memory,

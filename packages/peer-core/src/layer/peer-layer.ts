@@ -144,6 +144,7 @@ export class PeerLayer {
   /** Frees the tfjs variables and the expert tables. */
   dispose(): void {
     for (const v of this.query.variables()) v.dispose();
+    this.query.dispose();
     this.keys.dispose();
     this.experts.dispose();
   }

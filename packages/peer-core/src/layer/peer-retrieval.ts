@@ -18,27 +18,25 @@ export interface PeerQueries {
  * top-k kernel reads them without another copy. Shared keys: one plain 2-D matmul. Per-head keys: one matmul
  * per head over that head's (strided) queries, scattered back to token-major rows.
  */
-function scoreInto(q: tf.Tensor2D, codebook: tf.Tensor3D, queries: PeerQueries, target: Float32Array): void {
-  const [keyHeads, n, half] = codebook.shape;
+function scoreInto(q: tf.Tensor2D, keysT: tf.Tensor2D[], queries: PeerQueries, target: Float32Array): void {
   const { tokens, heads } = queries;
-  for (let kh = 0; kh < keyHeads; kh++) {
+  keysT.forEach((kt, kh) => {
+    const [half, n] = kt.shape;
     const scores = tf.tidy(() => {
-      const keys = keyHeads === 1 ? codebook.reshape([n, half]) : codebook.slice([kh, 0, 0], [1, n, half]).reshape([n, half]);
       const rows =
-        keyHeads === 1
+        keysT.length === 1
           ? q
           : q
               .reshape([tokens, heads, half]) // [B*H, h] -> [B, H, h]
               .slice([0, kh, 0], [tokens, 1, half])
               .reshape([tokens, half]); // this head's queries, [B, h]
-      // Plain 2-D matMul against an explicit transpose: the transposed-operand path is ~15x slower on wasm.
-      return tf.matMul(rows, keys.transpose()); // [P, h] x [h, n] -> [P, n]
+      return tf.matMul(rows, kt); // [P, h] x [h, n] -> [P, n]
     });
     const values = readTensorSync(scores);
-    if (keyHeads === 1) target.set(values);
+    if (keysT.length === 1) target.set(values);
     else for (let b = 0; b < tokens; b++) target.set(values.subarray(b * n, (b + 1) * n), (b * heads + kh) * n);
     scores.dispose();
-  }
+  });
 }
 
 /**
@@ -57,10 +55,8 @@ export function retrieveExperts(
   const ptr1 = heap.alloc(total * rows * 4);
   const ptr2 = heap.alloc(total * cols * 4);
   try {
-    const rowKeys = keys.rowKeys();
-    scoreInto(queries.q1, rowKeys, queries, heap.f32(ptr1, total * rows));
-    if (rowKeys !== keys.segments[0]) rowKeys.dispose();
-    scoreInto(queries.q2, keys.columns, queries, heap.f32(ptr2, total * cols));
+    scoreInto(queries.q1, keys.scoringKeys('rows'), queries, heap.f32(ptr1, total * rows));
+    scoreInto(queries.q2, keys.scoringKeys('cols'), queries, heap.f32(ptr2, total * cols));
     return productKeyTopk(kernels, heap.f32(ptr1, total * rows), heap.f32(ptr2, total * cols), total, rows, cols, k);
   } finally {
     heap.free(ptr1);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fastMatMul } from '../backend/fast-matmul.js';
 import type { PeerConfig } from '../config/peer-config.js';
+import { DerivedTensorCache } from '../util/derived-tensor-cache.js';
 import type { Random } from '../util/random.js';
 
 /** One half of the query network: `BN(x W)` for the first (or second) dKey/2 of every head's query. */
@@ -10,6 +11,8 @@ class QueryHalf {
   readonly beta: tf.Variable<tf.Rank.R1> | undefined;
   readonly movingMean: tf.Variable<tf.Rank.R1> | undefined;
   readonly movingVariance: tf.Variable<tf.Rank.R1> | undefined;
+  /** Inference form: BN folded into the projection, [W * scale, beta - mean * scale]. */
+  readonly folded = new DerivedTensorCache<tf.Tensor[]>();
 
   constructor(config: PeerConfig, rng: Random) {
     const width = (config.heads * config.dKey) / 2;
@@ -80,9 +83,29 @@ export class QueryNetwork {
     const half = this.config.dKey / 2;
     const tokens = x.shape[0];
     const [a, b] = this.halves.map((h) =>
-      this.normalize(h, fastMatMul(x, h.weight), training).reshape([tokens * this.config.heads, half]),
+      this.project(h, x, training).reshape([tokens * this.config.heads, half]),
     ); // [B, H*K/2] -> [B*H, K/2]
     return [a as tf.Tensor2D, b as tf.Tensor2D];
+  }
+
+  /** Releases the cached inference weights (the variables belong to the caller's dispose). */
+  dispose(): void {
+    for (const h of this.halves) h.folded.dispose();
+  }
+
+  private project(h: QueryHalf, x: tf.Tensor2D, training: boolean): tf.Tensor2D {
+    const { gamma, beta, movingMean, movingVariance } = h;
+    const needsParameterGradients = training && !this.frozenFlag;
+    if (needsParameterGradients || !gamma || !beta || !movingMean || !movingVariance) {
+      return this.normalize(h, fastMatMul(x, h.weight), training);
+    }
+    // Serving, or training with the network frozen (no gradient into it): one matmul and one add with the
+    // running statistics folded into the weight, recomputed only when a source variable changes.
+    const [weight, shift] = h.folded.get([h.weight, gamma, beta, movingMean, movingVariance], () => {
+      const scale = tf.rsqrt(movingVariance.add(this.config.batchNormEpsilon)).mul(gamma);
+      return [h.weight.mul(scale), beta.sub(movingMean.mul(scale))];
+    }) as [tf.Tensor2D, tf.Tensor1D];
+    return fastMatMul(x, weight).add(shift);
   }
 
   private normalize(h: QueryHalf, projected: tf.Tensor2D, training: boolean): tf.Tensor2D {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PeerConfig } from '../config/peer-config.js';
+import { DerivedTensorCache } from '../util/derived-tensor-cache.js';
 import type { Random } from '../util/random.js';
 
 /**
@@ -13,6 +14,8 @@ export class SubKeyCodebooks {
   readonly half: number;
   readonly segments: tf.Variable<tf.Rank.R3>[] = [];
   readonly columns: tf.Variable<tf.Rank.R3>;
+  private readonly transposedRows = new DerivedTensorCache<tf.Tensor[]>();
+  private readonly transposedCols = new DerivedTensorCache<tf.Tensor[]>();
 
   constructor(config: PeerConfig, rng: Random) {
     this.keyHeads = config.sharedKeys ? 1 : config.heads;
@@ -57,7 +60,25 @@ export class SubKeyCodebooks {
     return [...this.segments, this.columns];
   }
 
+  /**
+   * Each key head's codebook transposed, [half, n], for scoring with a plain matmul (the transposed-operand
+   * path is ~15x slower on wasm). Cached until a key changes, so serving does not re-transpose per request.
+   */
+  scoringKeys(which: 'rows' | 'cols'): tf.Tensor2D[] {
+    const sources = which === 'rows' ? this.segments : [this.columns];
+    const cache = which === 'rows' ? this.transposedRows : this.transposedCols;
+    return cache.get(sources, () => {
+      const all = which === 'rows' ? this.rowKeys() : this.columns; // [KH, n, half]
+      const [, n, half] = all.shape;
+      return Array.from({ length: this.keyHeads }, (_, kh) =>
+        all.slice([kh, 0, 0], [1, n, half]).reshape([n, half]).transpose(),
+      );
+    }) as tf.Tensor2D[];
+  }
+
   dispose(): void {
+    this.transposedRows.dispose();
+    this.transposedCols.dispose();
     for (const v of this.variables()) v.dispose();
   }
 
