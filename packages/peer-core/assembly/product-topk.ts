@@ -1,12 +1,14 @@
 // Product-key top-k (Lample et al. 2019): the best k of the k*k sums score1[a] + score2[b], ordered by
-// score desc, then expert id asc. Both input rows are sorted descending (they come from topkRows), so
-// for fixed a the sums are non-increasing in b, and the best sum of row a is score1[a] + score2[0]:
-// once a sum falls strictly below the current k-th score, the rest of that row (or of all later rows)
-// cannot enter. Equal sums must still be examined, because a smaller id wins a tie.
+// score desc, then row rank a asc, then column rank b asc. That tie-break (not expert id) is what makes
+// the result provably equal to brute force even when float32 rounding makes two sums equal (see
+// peer-kernels.ts). Candidates are visited in (a, b) order, so an equal sum never displaces an earlier
+// one. Both input rows are sorted descending (they come from topkRows): for fixed a the sums are
+// non-increasing in b, and the best sum of row a is score1[a] + score2[0], so once a sum is not above the
+// current k-th score, the rest of that row (or of all later rows) cannot enter.
 
-/** True when (s, id) ranks before (t, tid). NaN scores were already mapped to -Infinity. */
-function before(s: f32, id: i32, t: f32, tid: i32): bool {
-  return s > t || (s === t && id < tid);
+/** True when a later-visited candidate with score s ranks before the entry with score t. */
+function before(s: f32, t: f32): bool {
+  return s > t;
 }
 
 /** Inserts into the sorted list of `count` entries, dropping the entry at `count` if the list was full. */
@@ -26,7 +28,7 @@ function insert(
     const q = (p - 1) << 2;
     const ps = load<f32>(oS + q);
     const pid = load<i32>(oId + q);
-    if (!before(s, id, ps, pid)) break;
+    if (!before(s, ps)) break;
     const w = p << 2;
     store<f32>(oS + w, ps);
     store<i32>(oId + w, pid);
@@ -73,12 +75,11 @@ export function productTopk(
     const oA = outA + base;
     const oB = outB + base;
     const lastS = oS + ((kk - 1) << 2);
-    const lastId = oId + ((kk - 1) << 2);
     const top2 = load<f32>(s2);
     let count: usize = 0;
     for (let a: usize = 0; a < kk; a++) {
       const sa = load<f32>(s1 + (a << 2));
-      if (count === kk && sum(sa, top2) < load<f32>(lastS)) break;
+      if (count === kk && sum(sa, top2) <= load<f32>(lastS)) break;
       const ia = load<i32>(i1 + (a << 2)) * cols2;
       for (let b: usize = 0; b < kk; b++) {
         const s = sum(sa, load<f32>(s2 + (b << 2)));
@@ -88,9 +89,8 @@ export function productTopk(
           count++;
           continue;
         }
-        const t = load<f32>(lastS);
-        if (s < t) break;
-        if (before(s, id, t, load<i32>(lastId))) insert(oS, oId, oA, oB, kk - 1, s, id, <i32>a, <i32>b);
+        if (!before(s, load<f32>(lastS))) break;
+        insert(oS, oId, oA, oB, kk - 1, s, id, <i32>a, <i32>b);
       }
     }
   }

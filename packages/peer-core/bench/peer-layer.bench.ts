@@ -21,7 +21,8 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 
 if (values.child !== undefined) {
-  const rows = values.child === 'dense' ? await runDenseCase(runs) : await runPeerCases(Number(values.child), runs);
+  const rows =
+    values.child === 'dense' ? await runDenseCase(runs) : await runPeerCases(Number(values.child), runs);
   process.stdout.write(`${JSON.stringify(rows)}\n`);
   process.exit(0);
 }
@@ -30,7 +31,9 @@ const self = fileURLToPath(import.meta.url);
 const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
 const rows: BenchRow[] = [];
 for (const target of ['dense', ...(values.sizes ?? '').split(',').filter(Boolean)]) {
-  process.stderr.write(`[bench] ${target === 'dense' ? 'dense FFN 256-1024-256' : `PEER N = ${target}^2`} ...\n`);
+  process.stderr.write(
+    `[bench] ${target === 'dense' ? 'dense FFN 256-1024-256' : `PEER N = ${target}^2`} ...\n`,
+  );
   const child = spawnSync(tsx, [self, '--child', target, '--runs', String(runs)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -46,7 +49,9 @@ for (const r of rows) {
   console.log(
     `${r.case.padEnd(18)} ${String(r.n_experts).padStart(9)} ${String(r.tokens).padStart(8)} ${r.median_ms
       .toFixed(2)
-      .padStart(11)} ${Math.round(r.tokens_per_s).toString().padStart(14)} ${r.peak_rss_mb.toFixed(0).padStart(13)}`,
+      .padStart(
+        11,
+      )} ${Math.round(r.tokens_per_s).toString().padStart(14)} ${r.peak_rss_mb.toFixed(0).padStart(13)}`,
   );
 }
 if (values.json) writeFileSync(values.json, `${JSON.stringify(rows, null, 2)}\n`);

@@ -6,7 +6,7 @@
 export * from './config/peer-config.js';
 export * from './data/index.js';
 export * from './errors/peer-error.js';
-export { growLayer, type GrowOptions } from './growth/grow-layer.js';
+export { type GrowOptions, growLayer } from './growth/grow-layer.js';
 export { kMeans } from './growth/kmeans.js';
 export type { ExpertGradientFactors } from './layer/expert-gradients.js';
 export { PeerLayer, type PeerLayerOptions, type PeerRetrieval } from './layer/peer-layer.js';

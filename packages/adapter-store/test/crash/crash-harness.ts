@@ -36,9 +36,18 @@ export async function setUpCrashModel(store: AdapterStore): Promise<{ modelId: s
   return { modelId: model.id, streamId: stream.id };
 }
 
+/** When to kill: a short random delay after the child's n-th `begin` (commit) or `send` (batch) line. */
+interface Trigger {
+  readonly event: 'begin' | 'send';
+  readonly nth: number;
+  readonly delayMs: number;
+}
+
 /**
- * Runs `rounds` child writers, SIGKILLs each at a seeded random moment after it is ready, and after
- * every kill reopens the store and checks the invariants. Returns counters for the report.
+ * Runs `rounds` child writers and SIGKILLs each at a seeded random moment inside a commit (even
+ * rounds) or an ingest-ledger write (odd rounds): the kill is armed by the child's own "begin"/"send"
+ * line, so it lands mid-operation however fast or slow the machine is. After every kill the store is
+ * reopened and the invariants checked. Returns counters for the report.
  */
 export async function runCrashRounds(
   t: CrashTarget,
@@ -51,8 +60,11 @@ export async function runCrashRounds(
   let killsMidCommit = 0;
   let killsMidBatch = 0;
   for (let round = 0; round < rounds; round++) {
-    const delayMs = 150 + randomIntBelow(rng, 1200);
-    const state = await killOneChild(t, ids, acks, delayMs);
+    const trigger: Trigger =
+      round % 2 === 0
+        ? { event: 'begin', nth: 1 + randomIntBelow(rng, 2), delayMs: randomIntBelow(rng, 250) }
+        : { event: 'send', nth: 1 + randomIntBelow(rng, 3), delayMs: randomIntBelow(rng, 60) };
+    const state = await killOneChild(t, ids, acks, trigger);
     if (state.midCommit) killsMidCommit++;
     if (state.midBatch) killsMidBatch++;
     await checkInvariants(t, ids, acks, round === rounds - 1);
@@ -64,7 +76,7 @@ async function killOneChild(
   t: CrashTarget,
   ids: { modelId: string; streamId: string },
   acks: Acks,
-  delayMs: number,
+  trigger: Trigger,
 ): Promise<{ midCommit: boolean; midBatch: boolean }> {
   const child = spawn(TSX, [CHILD, t.driver, t.target, ids.modelId, ids.streamId, String(acks.nextBatch)], {
     detached: true, // own process group: tsx runs the script in a grandchild, and both must die
@@ -76,22 +88,22 @@ async function killOneChild(
   });
   let inFlight: number | undefined;
   let committing = false;
-  let ready: () => void = () => {};
-  const readyP = new Promise<void>((resolve) => {
-    ready = resolve;
+  let seen = 0;
+  let armed: () => void = () => {};
+  const armedP = new Promise<void>((resolve) => {
+    armed = resolve;
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   lines.on('line', (line) => {
-    const [kind, a, b, c] = line.split(' ');
-    if (kind === 'ready') ready();
-    else if (kind === 'begin') committing = true;
+    const [kind, a, b, c, d] = line.split(' ');
+    if (kind === trigger.event && ++seen === trigger.nth) armed();
+    if (kind === 'begin') committing = true;
     else if (kind === 'commit') {
       acks.commits.set(a as string, { seq: Number(b), contentHash: c as string });
       committing = false;
-    }
-    else if (kind === 'send') inFlight = Number(a);
+    } else if (kind === 'send') inFlight = Number(a);
     else if (kind === 'ack') {
-      acks.batches.set(Number(a), { firstOffset: Number(b), count: Number(c), checksum: line.split(' ')[4] as string });
+      acks.batches.set(Number(a), { firstOffset: Number(b), count: Number(c), checksum: d as string });
       inFlight = undefined;
       acks.nextBatch = Number(a) + 1;
     }
@@ -99,14 +111,14 @@ async function killOneChild(
   const exited = once(child, 'exit');
   const closed = once(lines, 'close');
   try {
-    await Promise.race([
-      readyP,
-      exited.then(() => {
-        throw new Error(`crash child exited before it was ready:\n${stderr}`);
-      }),
-    ]);
-    await new Promise((r) => setTimeout(r, delayMs));
-    if (child.exitCode !== null) throw new Error(`crash child died on its own (code ${child.exitCode}):\n${stderr}`);
+    const died = exited.then(() => {
+      throw new Error(`crash child exited on its own (code ${child.exitCode}):\n${stderr}`);
+    });
+    const stuck = new Promise<never>((_, reject) => {
+      setTimeout(() => reject(new Error(`no '${trigger.event}' #${trigger.nth} within 60 s:\n${stderr}`)), 60_000).unref();
+    });
+    await Promise.race([armedP, died, stuck]);
+    await new Promise((r) => setTimeout(r, trigger.delayMs));
   } finally {
     killGroup(child);
     await exited;

@@ -29,7 +29,11 @@ export function growLayer(layer: PeerLayer, options: GrowOptions): { from: numbe
   const capacity = layer.experts.capacityRows;
   if (!Number.isInteger(rows) || rows < 1) throw new PeerConfigError('rows', 'an integer >= 1', rows);
   if (layer.keys.rows + rows > capacity) {
-    throw new PeerConfigError('rows', `<= ${capacity - layer.keys.rows} (capacityRows ${capacity} minus active rows)`, rows);
+    throw new PeerConfigError(
+      'rows',
+      `<= ${capacity - layer.keys.rows} (capacityRows ${capacity} minus active rows)`,
+      rows,
+    );
   }
   if (options.freezeOld ?? true) {
     layer.query.freeze();
@@ -64,7 +68,10 @@ function centroidKeys(layer: PeerLayer, sample: tf.Tensor2D, rows: number): Floa
   for (let kh = 0; kh < keyHeads; kh++) {
     const points = keyHeads === 1 ? all : queriesOfHead(all, tokens, heads, kh, half);
     const centroids = kMeans(points, half, rows, layer.rng);
-    const scale = meanRowNorm(old.subarray((kh * old.length) / keyHeads, ((kh + 1) * old.length) / keyHeads), half);
+    const scale = meanRowNorm(
+      old.subarray((kh * old.length) / keyHeads, ((kh + 1) * old.length) / keyHeads),
+      half,
+    );
     for (let r = 0; r < rows; r++) rescaleRow(centroids.subarray(r * half, (r + 1) * half), scale);
     out.set(centroids, kh * rows * half);
   }
@@ -72,7 +79,13 @@ function centroidKeys(layer: PeerLayer, sample: tf.Tensor2D, rows: number): Floa
 }
 
 /** The rows of one head in token-major queries [tokens * heads, half]. */
-function queriesOfHead(all: Float32Array, tokens: number, heads: number, head: number, half: number): Float32Array {
+function queriesOfHead(
+  all: Float32Array,
+  tokens: number,
+  heads: number,
+  head: number,
+  half: number,
+): Float32Array {
   const out = new Float32Array(tokens * half);
   for (let b = 0; b < tokens; b++) {
     const src = (b * heads + head) * half;

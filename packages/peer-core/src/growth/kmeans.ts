@@ -39,7 +39,13 @@ export function kMeans(
   return centroids;
 }
 
-function seedPlusPlus(points: Float32Array, n: number, dim: number, clusters: number, rng: Random): Float32Array {
+function seedPlusPlus(
+  points: Float32Array,
+  n: number,
+  dim: number,
+  clusters: number,
+  rng: Random,
+): Float32Array {
   const centroids = new Float32Array(clusters * dim);
   const dist = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
   let chosen = rng.int(n);
@@ -47,7 +53,9 @@ function seedPlusPlus(points: Float32Array, n: number, dim: number, clusters: nu
   for (let c = 0; c < clusters; c++) {
     centroids.set(points.subarray(chosen * dim, (chosen + 1) * dim), c * dim);
     // Fewer distinct points than clusters: nudge the copy so the sub-keys stay distinct.
-    if (jitter) for (let j = 0; j < dim; j++) centroids[c * dim + j] = (centroids[c * dim + j] ?? 0) + rng.normal() * 1e-3;
+    if (jitter)
+      for (let j = 0; j < dim; j++)
+        centroids[c * dim + j] = (centroids[c * dim + j] ?? 0) + rng.normal() * 1e-3;
     let total = 0;
     for (let p = 0; p < n; p++) {
       let d2 = 0;

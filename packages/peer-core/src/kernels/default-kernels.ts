@@ -26,7 +26,8 @@ export function defaultKernelHeap(): KernelHeap {
 function wasmSimdSupported(): boolean {
   // The smallest module using a v128 value: validates only where SIMD is supported.
   const probe = new Uint8Array([
-    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98,
+    11,
   ]);
   return WebAssembly.validate(probe);
 }

@@ -3,8 +3,12 @@
  * Two implementations: a plain-JS reference (`createReferenceKernels`) and a WebAssembly SIMD one
  * (`createSimdKernels`); tests hold them equal. All matrices are row-major float32 unless noted.
  *
- * Tie-break rule used everywhere (so product-key top-k equals brute-force top-k exactly):
- * order by score descending, then by index (or expert id) ascending.
+ * Tie-breaks (chosen so product-key top-k equals brute-force top-k exactly, even under float32 rounding):
+ * row top-k orders by score descending, then index ascending; product top-k orders by score descending, then
+ * by the row's rank among the top-k rows, then by the column's rank. Ranking by expert id instead would not be
+ * exact: rounding can make fround(s1[i'] + s2[j]) equal fround(s1[i] + s2[j]) with s1[i'] > s1[i] and i' > i,
+ * so k better-ranked rows could all lose their ties to (i, j) and a row outside the top-k rows would belong
+ * to the true top-k.
  */
 export interface PeerKernels {
   readonly name: 'reference' | 'simd';
@@ -25,7 +29,7 @@ export interface PeerKernels {
   /**
    * Product-key combination. For each row r, candidates (a, b) in [0,k)x[0,k) have score
    * `fround(score1[r,a] + score2[r,b])` and expert id `index1[r,a] * cols2 + index2[r,b]`; keeps the top-k of the
-   * k*k candidates by the tie-break rule (score desc, expert id asc). Inputs are [rows, k] as produced by
+   * k*k candidates by score desc, then a asc, then b asc (row rank, column rank). Inputs are [rows, k] as from
    * `topkRows`. Writes [rows, k]: `outId`, `outScore`, and the candidate positions `outA`, `outB`.
    */
   productTopk(

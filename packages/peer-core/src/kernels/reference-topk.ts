@@ -1,7 +1,8 @@
 import { checkProductTopk, checkTopkRows } from './kernel-checks.js';
 
-// Plain-JS top-k kernels: the definition the SIMD kernels are tested against. Order everywhere: score
-// descending, then index (or expert id) ascending; NaN scores rank as -Infinity.
+// Plain-JS top-k kernels: the definition the SIMD kernels are tested against. Row top-k: score descending,
+// then index ascending. Product top-k: score descending, then row rank, then column rank (the positions
+// a, b in the sorted inputs). NaN scores rank as -Infinity.
 
 /** Row-wise top-k by keeping each output row as a sorted list; see PeerKernels.topkRows. */
 export function referenceTopkRows(
@@ -33,9 +34,9 @@ export function referenceTopkRows(
   }
 }
 
-/** The tie-break order: (s, id) comes before (t, tid). */
-function ranksBefore(s: number, id: number, t: number, tid: number): boolean {
-  return s > t || (s === t && id < tid);
+/** Candidates arrive in (a, b) order, so only a strictly higher score ranks before an earlier entry. */
+function ranksBefore(s: number, t: number): boolean {
+  return s > t;
 }
 
 /** Product-key top-k over all k*k candidates of each row; see PeerKernels.productTopk. */
@@ -61,10 +62,9 @@ export function referenceProductTopk(
         let s = Math.fround((score1[o + a] as number) + (score2[o + b] as number));
         if (Number.isNaN(s)) s = Number.NEGATIVE_INFINITY;
         const id = (Math.imul(index1[o + a] as number, cols2) + (index2[o + b] as number)) | 0;
-        if (count === k && !ranksBefore(s, id, outScore[o + k - 1] as number, outId[o + k - 1] as number))
-          continue;
+        if (count === k && !ranksBefore(s, outScore[o + k - 1] as number)) continue;
         let p = count < k ? count++ : k - 1;
-        while (p > 0 && ranksBefore(s, id, outScore[o + p - 1] as number, outId[o + p - 1] as number)) {
+        while (p > 0 && ranksBefore(s, outScore[o + p - 1] as number)) {
           outScore[o + p] = outScore[o + p - 1] as number;
           outId[o + p] = outId[o + p - 1] as number;
           outA[o + p] = outA[o + p - 1] as number;

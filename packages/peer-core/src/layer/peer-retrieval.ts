@@ -34,7 +34,8 @@ function scoreInto(q: tf.Tensor2D, keysT: tf.Tensor2D[], queries: PeerQueries, t
     });
     const values = readTensorSync(scores);
     if (keysT.length === 1) target.set(values);
-    else for (let b = 0; b < tokens; b++) target.set(values.subarray(b * n, (b + 1) * n), (b * heads + kh) * n);
+    else
+      for (let b = 0; b < tokens; b++) target.set(values.subarray(b * n, (b + 1) * n), (b * heads + kh) * n);
     scores.dispose();
   });
 }
@@ -57,7 +58,15 @@ export function retrieveExperts(
   try {
     scoreInto(queries.q1, keys.scoringKeys('rows'), queries, heap.f32(ptr1, total * rows));
     scoreInto(queries.q2, keys.scoringKeys('cols'), queries, heap.f32(ptr2, total * cols));
-    return productKeyTopk(kernels, heap.f32(ptr1, total * rows), heap.f32(ptr2, total * cols), total, rows, cols, k);
+    return productKeyTopk(
+      kernels,
+      heap.f32(ptr1, total * rows),
+      heap.f32(ptr2, total * cols),
+      total,
+      rows,
+      cols,
+      k,
+    );
   } finally {
     heap.free(ptr1);
     heap.free(ptr2);

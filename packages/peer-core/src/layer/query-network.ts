@@ -124,6 +124,10 @@ export class QueryNetwork {
       movingMean.assign(movingMean.mul(m).add(mean.mul(1 - m)));
       movingVariance.assign(movingVariance.mul(m).add(variance.mul(1 - m)));
     });
-    return projected.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta);
+    return projected
+      .sub(mean)
+      .mul(tf.rsqrt(variance.add(eps)))
+      .mul(gamma)
+      .add(beta);
   }
 }

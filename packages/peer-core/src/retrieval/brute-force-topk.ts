@@ -1,7 +1,8 @@
 /**
  * Brute-force top-k over every expert of a product-key grid: the reference that product-key retrieval must
  * equal exactly. Expert (i, j) scores `fround(s1[i] + s2[j])` — the same float32 sum product-key retrieval
- * uses — and ties are broken by expert id ascending.
+ * uses. Order: score descending, then the rank of row i (rows sorted by s1 descending, index ascending), then
+ * the rank of column j likewise. (With distinct sub-key scores that is simply "ties by row, then column".)
  * O(rows * cols) per query: for tests and small grids only.
  */
 export function bruteForceTopk(
@@ -14,28 +15,41 @@ export function bruteForceTopk(
 ): { ids: Int32Array; scores: Float32Array } {
   const ids = new Int32Array(queries * k);
   const scores = new Float32Array(queries * k);
-  const n = rows * cols;
-  const order = new Int32Array(n);
-  const all = new Float32Array(n);
   for (let q = 0; q < queries; q++) {
+    const s1 = Array.from(scores1.subarray(q * rows, (q + 1) * rows), nanToNegInf);
+    const s2 = Array.from(scores2.subarray(q * cols, (q + 1) * cols), nanToNegInf);
+    const rowRank = ranks(s1);
+    const colRank = ranks(s2);
+    const all: { id: number; score: number; ri: number; rj: number }[] = [];
     for (let i = 0; i < rows; i++) {
-      const s1 = nanToNegInf(scores1[q * rows + i] ?? Number.NaN);
       for (let j = 0; j < cols; j++) {
-        all[i * cols + j] = Math.fround(s1 + nanToNegInf(scores2[q * cols + j] ?? Number.NaN));
-        order[i * cols + j] = i * cols + j;
+        const score = nanToNegInf(Math.fround((s1[i] ?? 0) + (s2[j] ?? 0)));
+        all.push({ id: i * cols + j, score, ri: rowRank[i] ?? 0, rj: colRank[j] ?? 0 });
       }
     }
-    const sorted = Array.from(order).sort((a, b) => {
-      const d = (all[b] ?? 0) - (all[a] ?? 0);
-      return d !== 0 && !Number.isNaN(d) ? d : a - b;
-    });
+    all.sort((a, b) => (a.score !== b.score ? (b.score > a.score ? 1 : -1) : a.ri - b.ri || a.rj - b.rj));
     for (let t = 0; t < k; t++) {
-      const id = sorted[t] ?? -1;
-      ids[q * k + t] = id;
-      scores[q * k + t] = all[id] ?? Number.NaN;
+      ids[q * k + t] = all[t]?.id ?? -1;
+      scores[q * k + t] = all[t]?.score ?? Number.NaN;
     }
   }
   return { ids, scores };
+}
+
+/** Rank of each entry when sorted by value descending, then index ascending. */
+function ranks(values: number[]): Int32Array {
+  const order = values
+    .map((_, i) => i)
+    .sort((a, b) => {
+      const va = values[a] ?? 0;
+      const vb = values[b] ?? 0;
+      return va !== vb ? (vb > va ? 1 : -1) : a - b;
+    });
+  const rank = new Int32Array(values.length);
+  order.forEach((index, r) => {
+    rank[index] = r;
+  });
+  return rank;
 }
 
 function nanToNegInf(v: number): number {

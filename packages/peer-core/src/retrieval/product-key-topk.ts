@@ -17,9 +17,11 @@ export interface ExpertSelection {
 
 /**
  * Exact product-key top-k (Lample et al. 2019; PEER §2): top-k of each half's sub-key scores, then top-k of
- * the k*k candidate sums. Equal to brute-force top-k over all `rows * cols` experts — with the tie-break
- * "score descending, then id ascending" — because every member of the true top-k has its row among the top-k
- * rows and its column among the top-k columns under the same order. Cost O((rows + cols) + k^2) per query.
+ * the k*k candidate sums. Equal to `bruteForceTopk` over all `rows * cols` experts, ties included: order by
+ * score, then row rank, then column rank. Proof: if (i, j) is in the true top-k but row i is not among the
+ * top-k rows, each of the k rows ranked above i gives (i', j) a sum >= (rounding is monotonic) and wins any
+ * tie on row rank, so k experts precede (i, j) — a contradiction; likewise for columns.
+ * Cost O(rows + cols + k^2) per query.
  */
 export function productKeyTopk(
   kernels: PeerKernels,

@@ -1,9 +1,14 @@
 import type * as tf from '@tensorflow/tfjs';
 import { PeerShapeError } from '../errors/peer-error.js';
-import type { ClassifierConfig } from '../models/classifier-config.js';
 import { PeerClassifier } from '../models/classifier.js';
+import type { ClassifierConfig } from '../models/classifier-config.js';
 import type { PeerFeedForward } from '../models/feed-forward.js';
-import { type PeerLayerState, peerLayerBlocks, peerLayerState, restorePeerLayer } from './peer-layer-blocks.js';
+import {
+  type PeerLayerState,
+  peerLayerBlocks,
+  peerLayerState,
+  restorePeerLayer,
+} from './peer-layer-blocks.js';
 import type { TensorBlock } from './tensor-block.js';
 import { assignFromBlock, variableBlock } from './variable-blocks.js';
 
@@ -19,7 +24,10 @@ export interface ClassifierManifest {
  * Names: `input.weight`, `blocks.0.norm.gamma`, `blocks.0.ffn.up.weight` or `blocks.0.peer.experts.u.rows.…`,
  * `final_norm.beta`, `heads.1.bias`, …
  */
-export function serializeClassifier(model: PeerClassifier): { manifest: ClassifierManifest; blocks: Iterable<TensorBlock> } {
+export function serializeClassifier(model: PeerClassifier): {
+  manifest: ClassifierManifest;
+  blocks: Iterable<TensorBlock>;
+} {
   const peer: Record<string, PeerLayerState> = {};
   model.blocks.forEach((block, i) => {
     const layer = peerLayerOf(block.ffn);
@@ -36,7 +44,10 @@ export function serializeClassifier(model: PeerClassifier): { manifest: Classifi
 }
 
 /** Rebuilds a classifier exactly (every parameter byte, growth segments, frozen state). */
-export function deserializeClassifier(manifest: ClassifierManifest, blocks: Iterable<TensorBlock>): PeerClassifier {
+export function deserializeClassifier(
+  manifest: ClassifierManifest,
+  blocks: Iterable<TensorBlock>,
+): PeerClassifier {
   const model = new PeerClassifier(manifest.config);
   const all = [...blocks];
   const dense = new Map(denseVariables(model));
@@ -46,7 +57,8 @@ export function deserializeClassifier(manifest: ClassifierManifest, blocks: Iter
     assignFromBlock(variable, block);
     dense.delete(block.name);
   }
-  if (dense.size > 0) throw new PeerShapeError(`classifier is missing blocks: ${[...dense.keys()].join(', ')}`);
+  if (dense.size > 0)
+    throw new PeerShapeError(`classifier is missing blocks: ${[...dense.keys()].join(', ')}`);
   model.blocks.forEach((block, i) => {
     const layer = peerLayerOf(block.ffn);
     const state = manifest.peer[`blocks.${i}.peer`];

@@ -6,4 +6,9 @@ export {
   peerLayerState,
   restorePeerLayer,
 } from './peer-layer-blocks.js';
-export { BYTES_PER_ELEMENT, type BlockDType, type SerializedModel, type TensorBlock } from './tensor-block.js';
+export {
+  type BlockDType,
+  BYTES_PER_ELEMENT,
+  type SerializedModel,
+  type TensorBlock,
+} from './tensor-block.js';

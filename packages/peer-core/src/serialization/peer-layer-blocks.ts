@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { type PeerConfig, parsePeerConfig } from '../config/peer-config.js';
 import { PeerConfigError, PeerShapeError } from '../errors/peer-error.js';
 import { PeerLayer, type PeerLayerOptions } from '../layer/peer-layer.js';
@@ -43,7 +43,9 @@ export function* peerLayerBlocks(layer: PeerLayer, prefix: string): Generator<Te
           name: `${prefix}.experts.${table}.rows.${pad(from)}-${pad(to)}`,
           dtype: 'float32',
           shape: [(to - from) * cols, d],
-          bytes: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)),
+          bytes: new Uint8Array(
+            values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength),
+          ),
         };
       }
     }
@@ -70,7 +72,10 @@ export function peerLayerFromBlocks(
   prefix: string,
   options: Omit<PeerLayerOptions, 'skipInit'> = {},
 ): PeerLayer {
-  const config = parsePeerConfig({ ...state.config, subKeyRows: state.segments[0] ?? state.config.subKeyRows });
+  const config = parsePeerConfig({
+    ...state.config,
+    subKeyRows: state.segments[0] ?? state.config.subKeyRows,
+  });
   const layer = new PeerLayer(config, { ...options, skipInit: true });
   restorePeerLayer(layer, state, blocks, prefix);
   return layer;

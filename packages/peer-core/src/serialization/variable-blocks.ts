@@ -19,7 +19,11 @@ export function assignFromBlock(variable: tf.Variable, block: TensorBlock): void
 /** Throws a typed error naming the block unless it is float32 with exactly this shape. */
 export function checkShape(block: TensorBlock, shape: readonly number[]): void {
   const expected = shape.reduce((a, b) => a * b, 1) * 4;
-  if (block.dtype !== 'float32' || block.bytes.byteLength !== expected || block.shape.join() !== shape.join()) {
+  if (
+    block.dtype !== 'float32' ||
+    block.bytes.byteLength !== expected ||
+    block.shape.join() !== shape.join()
+  ) {
     throw new PeerShapeError(
       `block '${block.name}' is ${block.dtype} [${block.shape}] (${block.bytes.byteLength} bytes), expected float32 [${shape}]`,
     );

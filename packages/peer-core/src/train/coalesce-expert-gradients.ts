@@ -1,5 +1,5 @@
-import type { ExpertGradientFactors } from '../layer/expert-gradients.js';
 import type { PeerKernels } from '../kernels/peer-kernels.js';
+import type { ExpertGradientFactors } from '../layer/expert-gradients.js';
 
 /** Per-expert gradient rows: `gradU`/`gradV` row u belongs to expert `ids[u]`. */
 export interface CoalescedExpertGradients {

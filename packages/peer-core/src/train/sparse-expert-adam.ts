@@ -74,7 +74,11 @@ export class SparseExpertAdam {
     const { cols, d } = this.layer.experts;
     const row = Math.floor(id / cols);
     const offset = (id - row * cols) * d;
-    return { m: this.chunk(`${table}.m.${row}`, cols * d), v: this.chunk(`${table}.v.${row}`, cols * d), offset };
+    return {
+      m: this.chunk(`${table}.m.${row}`, cols * d),
+      v: this.chunk(`${table}.v.${row}`, cols * d),
+      offset,
+    };
   }
 
   private chunk(key: string, size: number): Float32Array {

@@ -12,7 +12,11 @@ export class DerivedTensorCache<T extends tf.Tensor | tf.Tensor[]> {
 
   get(sources: readonly tf.Tensor[], compute: () => T): T {
     const ids = sources.map((s) => s.dataId);
-    if (this.value && ids.length === this.sourceIds.length && ids.every((id, i) => id === this.sourceIds[i])) {
+    if (
+      this.value &&
+      ids.length === this.sourceIds.length &&
+      ids.every((id, i) => id === this.sourceIds[i])
+    ) {
       return this.value;
     }
     this.dispose();

@@ -47,7 +47,9 @@ describe('growLayer', () => {
     const beforeOut = await before.output.data();
     const frozenBlock = Float32Array.from(layer.experts.rowRange('u', 0, cfg.subKeyRows));
     const frozenV = Float32Array.from(layer.experts.rowRange('v', 0, cfg.subKeyRows));
-    const frozenVars = [...layer.query.variables(), ...layer.keys.segments].map((v) => Float32Array.from(v.dataSync()));
+    const frozenVars = [...layer.query.variables(), ...layer.keys.segments].map((v) =>
+      Float32Array.from(v.dataSync()),
+    );
 
     const fresh = gaussian(64, 3, 3);
     const range = growLayer(layer, { rows: 4, sample: fresh });
@@ -83,7 +85,10 @@ describe('growLayer', () => {
 
   it('costs O(new rows): growing a bigger pool takes no longer', () => {
     const timeGrow = (rows: number) => {
-      const layer = new PeerLayer({ ...cfg, subKeyRows: rows, subKeyCols: 64, capacityRows: rows + 8 }, { seed: 1 });
+      const layer = new PeerLayer(
+        { ...cfg, subKeyRows: rows, subKeyCols: 64, capacityRows: rows + 8 },
+        { seed: 1 },
+      );
       const t0 = performance.now();
       growLayer(layer, { rows: 8 });
       const ms = performance.now() - t0;

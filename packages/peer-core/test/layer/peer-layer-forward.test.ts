@@ -48,7 +48,9 @@ describe('PeerLayer forward', () => {
       }
     // Ids are grid positions i * cols + j of the selected sub-keys, never candidate positions.
     for (let s = 0; s < selection.ids.length; s++) {
-      expect(selection.ids[s]).toBe((selection.rowIndex[s] ?? 0) * base.subKeyCols + (selection.colIndex[s] ?? 0));
+      expect(selection.ids[s]).toBe(
+        (selection.rowIndex[s] ?? 0) * base.subKeyCols + (selection.colIndex[s] ?? 0),
+      );
     }
     gates.dispose();
     x.dispose();

@@ -37,7 +37,8 @@ function expectClose(actual: ArrayLike<number>, expected: Float64Array, label: s
   let scale = 1e-3;
   for (const e of expected) scale = Math.max(scale, Math.abs(e));
   let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs((actual[i] ?? 0) - (expected[i] ?? 0)));
+  for (let i = 0; i < expected.length; i++)
+    worst = Math.max(worst, Math.abs((actual[i] ?? 0) - (expected[i] ?? 0)));
   expect(worst / scale, `${label}: max |analytic - numeric| / max |numeric|`).toBeLessThan(2e-3);
 }
 
@@ -104,7 +105,12 @@ describe('PeerLayer gradients', () => {
     expectClose(dU, numericGradient(p, 'u', loss), 'U');
     expectClose(dV, numericGradient(p, 'v', loss), 'V');
     // Input gradient against finite differences in x.
-    const dx = tf.grad((xi: tf.Tensor) => layer.apply(xi as tf.Tensor2D, { training: true }).mul(r).sum())(x);
+    const dx = tf.grad((xi: tf.Tensor) =>
+      layer
+        .apply(xi as tf.Tensor2D, { training: true })
+        .mul(r)
+        .sum(),
+    )(x);
     layer.gradients.drain();
     const numericDx = new Float64Array(x64.length);
     const lossX = () => loss(p);

@@ -33,22 +33,36 @@ describe.each(kernelSets)('product-key top-k (%s kernels)', (_name, makeKernels)
     [8, 8, 4, 32, 3],
     [32, 32, 16, 16, 4],
     [20, 12, 5, 40, 2],
-  ])('equals brute force over all rows x cols experts: rows %i, cols %i, k %i, queries %i, ties %i', (rows, cols, k, queries, levels) => {
-    const s1 = scores(queries, rows, rows * 31 + k, levels);
-    const s2 = scores(queries, cols, cols * 17 + queries, levels);
-    const got = productKeyTopk(kernels, s1, s2, queries, rows, cols, k);
-    const expected = bruteForceTopk(s1, s2, queries, rows, cols, k);
-    expect(Array.from(got.ids)).toEqual(Array.from(expected.ids));
-    expect(Array.from(got.scores)).toEqual(Array.from(expected.scores));
-    // Ids are grid positions of the selected sub-keys, not positions among the k*k candidates.
-    for (let s = 0; s < got.ids.length; s++) {
-      expect(got.ids[s]).toBe((got.rowIndex[s] ?? 0) * cols + (got.colIndex[s] ?? 0));
-    }
-  });
+  ])(
+    'equals brute force over all rows x cols experts: rows %i, cols %i, k %i, queries %i, ties %i',
+    (rows, cols, k, queries, levels) => {
+      const s1 = scores(queries, rows, rows * 31 + k, levels);
+      const s2 = scores(queries, cols, cols * 17 + queries, levels);
+      const got = productKeyTopk(kernels, s1, s2, queries, rows, cols, k);
+      const expected = bruteForceTopk(s1, s2, queries, rows, cols, k);
+      expect(Array.from(got.ids)).toEqual(Array.from(expected.ids));
+      expect(Array.from(got.scores)).toEqual(Array.from(expected.scores));
+      // Ids are grid positions of the selected sub-keys, not positions among the k*k candidates.
+      for (let s = 0; s < got.ids.length; s++) {
+        expect(got.ids[s]).toBe((got.rowIndex[s] ?? 0) * cols + (got.colIndex[s] ?? 0));
+      }
+    },
+  );
 
-  it('breaks ties by expert id, ascending (all scores equal)', () => {
+  it('breaks ties by row rank, then column rank (all scores equal: ids ascending)', () => {
     const got = productKeyTopk(kernels, new Float32Array(5), new Float32Array(7), 1, 5, 7, 4);
     expect(Array.from(got.ids)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('breaks float32 rounding ties by row rank, not by id (where an id tie-break would be inexact)', () => {
+    // The ulp at 2^24 is 2: both 2^24 + 0.25 and 2^24 + 0.5 round to 2^24, a tie between row 0 (lower id)
+    // and row 1 (higher sub-key score). Only row 1 is in the top-1 rows, so an id tie-break could not match.
+    const s1 = Float32Array.from([0.25, 0.5]);
+    const s2 = Float32Array.from([2 ** 24]);
+    expect(Math.fround(0.25 + 2 ** 24)).toBe(Math.fround(0.5 + 2 ** 24));
+    const got = productKeyTopk(kernels, s1, s2, 1, 2, 1, 1);
+    expect(Array.from(got.ids)).toEqual([1]);
+    expect(Array.from(bruteForceTopk(s1, s2, 1, 2, 1, 1).ids)).toEqual([1]);
   });
 
   it('never returns NaN-scored experts ahead of finite ones', () => {

@@ -42,7 +42,11 @@ describe('PEER layer serialization', () => {
     for (const [name, h] of before) expect(after.get(name), name).toBe(h);
     const added = [...after.keys()].filter((n) => !before.has(n));
     expect(added).toEqual(
-      expect.arrayContaining(['p.keys.rows.000008-000012', 'p.experts.u.rows.000008-000012', 'p.experts.v.rows.000008-000012']),
+      expect.arrayContaining([
+        'p.keys.rows.000008-000012',
+        'p.experts.u.rows.000008-000012',
+        'p.experts.v.rows.000008-000012',
+      ]),
     );
     layer.dispose();
   });

@@ -1,0 +1,34 @@
+import * as tf from '@tensorflow/tfjs';
+import type { PeerClassifier } from '../models/classifier.js';
+import { softmaxCrossEntropy } from '../models/cross-entropy.js';
+import type { Batch } from './scenario.js';
+
+/**
+ * Mean cross-entropy of a batch whose examples may belong to different heads (replay mixes tasks): each head's
+ * group is scored by its own head and weighted by its share of the batch, so the result is the per-example mean.
+ */
+export function batchLoss(
+  model: PeerClassifier,
+  batch: Batch,
+  headOf: (task: number) => number,
+  training: boolean,
+): tf.Scalar {
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < batch.size; i++) {
+    const head = headOf(batch.task[i] ?? 0);
+    const rows = groups.get(head);
+    if (rows) rows.push(i);
+    else groups.set(head, [i]);
+  }
+  return tf.tidy(() => {
+    let total = tf.scalar(0);
+    for (const [head, rows] of groups) {
+      const x = new Float32Array(rows.length * batch.dim);
+      rows.forEach((r, i) => x.set(batch.x.subarray(r * batch.dim, (r + 1) * batch.dim), i * batch.dim));
+      const labels = Int32Array.from(rows, (r) => batch.y[r] ?? 0);
+      const logits = model.logits(tf.tensor2d(x, [rows.length, batch.dim]), { task: head, training });
+      total = total.add(softmaxCrossEntropy(logits, labels).mul(rows.length / batch.size));
+    }
+    return total as tf.Scalar;
+  });
+}

@@ -1,0 +1,227 @@
+import * as tf from '@tensorflow/tfjs';
+import { PeerConfigError } from '../errors/peer-error.js';
+import type { PeerRetrieval } from '../layer/peer-layer.js';
+import { ExpertUsage, type ExpertUsageStats } from '../metrics/expert-usage.js';
+import type { PeerClassifier } from '../models/classifier.js';
+import { type ContinualMetrics, continualMetrics } from '../eval/continual-metrics.js';
+import { captureRetrievals, routingChange } from '../eval/routing-stability.js';
+import { BatchSampler } from '../train/batches.js';
+import { evaluateAccuracy } from '../train/evaluate.js';
+import { Trainer } from '../train/trainer.js';
+import { batchLoss } from './batch-loss.js';
+import { type ContinualConfig, type ContinualConfigInput, parseContinualConfig } from './learner-config.js';
+import type { ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
+import { batchOf, type ContinualStream, headOf, type Scenario } from './scenario.js';
+import { type ContinualStateStore, InMemoryContinualStateStore } from './state-store.js';
+
+/** What training one stream did and measured. */
+export interface StreamReport {
+  readonly id: string;
+  readonly steps: number;
+  readonly meanLoss: number;
+  readonly finalLoss: number;
+  readonly elapsedMs: number;
+  /** Experts per PEER layer after the stream. */
+  readonly experts: readonly number[];
+  /** Usage and unevenness per PEER layer over the test sets of every stream seen so far. */
+  readonly usage: readonly ExpertUsageStats[];
+  /** Per past stream: share of its probe inputs' top-k expert ids that changed during this stream, per layer. */
+  readonly routingChange: readonly { readonly stream: string; readonly perLayer: readonly number[] }[];
+}
+
+/** Result of {@link ContinualLearner.run}. */
+export interface ContinualReport {
+  readonly scenario: Scenario;
+  readonly strategies: readonly PluginDescription[];
+  readonly streams: readonly string[];
+  /** R[i][j]: accuracy on stream j's test set after training stream i (NaN where j has no test set). */
+  readonly accuracy: readonly (readonly number[])[];
+  /** Accuracy of the untrained model on each stream's test set (FWT's b_j). */
+  readonly baseline: readonly number[];
+  readonly metrics: ContinualMetrics;
+  readonly reports: readonly StreamReport[];
+}
+
+/**
+ * Trains one model on a sequence of streams with strategy plugins (Avalanche's strategy + plugins pattern):
+ * per stream, `beforeStream` hooks, `steps` Trainer steps on batches passed through `batchTransform` hooks with
+ * plugin penalties added to the loss, then `afterStream` hooks and an evaluation on every stream's test set.
+ * With no plugin it is plain fine-tuning. A fresh Trainer (fresh Adam moments) is made per stream.
+ *
+ * @example
+ * const learner = new ContinualLearner(model, { scenario: 'task', steps: 500 }, { plugins: [new FreezeAndGrowPlugin()] });
+ * const report = await learner.run(streams);
+ */
+export class ContinualLearner {
+  readonly config: ContinualConfig;
+  readonly plugins: readonly ContinualPlugin[];
+  readonly store: ContinualStateStore;
+
+  constructor(
+    readonly model: PeerClassifier,
+    config: ContinualConfigInput,
+    options: { plugins?: readonly ContinualPlugin[]; store?: ContinualStateStore } = {},
+  ) {
+    this.config = parseContinualConfig(config);
+    this.plugins = options.plugins ?? [];
+    this.store = options.store ?? new InMemoryContinualStateStore();
+  }
+
+  /** Which strategies are on, with their settings (an empty list is plain fine-tuning). */
+  describe(): { scenario: Scenario; strategies: PluginDescription[] } {
+    const strategies = this.plugins.map((p) => p.describe());
+    return { scenario: this.config.scenario, strategies: strategies.length > 0 ? strategies : [{ name: 'fine-tune', settings: {} }] };
+  }
+
+  async run(streams: readonly ContinualStream[], options: { onStream?: (r: StreamReport) => void; signal?: AbortSignal } = {}): Promise<ContinualReport> {
+    this.check(streams);
+    const { scenario } = this.config;
+    const head = (task: number) => headOf(scenario, task);
+    const baseline = await this.evaluateAll(streams, head, -1).then((r) => r.accuracies);
+    const accuracy: number[][] = [];
+    const reports: StreamReport[] = [];
+    const versionKeys: string[] = [];
+    for (const [i, stream] of streams.entries()) {
+      if (options.signal?.aborted) break;
+      const ctx: StreamContext = {
+        model: this.model,
+        scenario,
+        streamIndex: i,
+        stream,
+        streams,
+        store: this.store,
+        previousVersionKey: versionKeys[i - 1],
+        pastVersionKeys: [...versionKeys],
+        versionKey: `${this.config.runId}/after-${stream.id}`,
+        headOf: head,
+      };
+      const probes = await this.probe(streams.slice(0, i), head);
+      for (const p of this.plugins) await p.beforeStream?.(ctx);
+      const history = await this.train(ctx, options.signal);
+      for (const p of this.plugins) await p.afterStream?.(ctx);
+      versionKeys.push(ctx.versionKey);
+      const evaluation = await this.evaluateAll(streams, head, i);
+      accuracy.push(evaluation.accuracies);
+      const after = await this.probe(streams.slice(0, i), head);
+      const losses = history.losses;
+      const report: StreamReport = {
+        id: stream.id,
+        steps: history.steps,
+        meanLoss: losses.reduce((a, b) => a + b, 0) / Math.max(1, losses.length),
+        finalLoss: losses[losses.length - 1] ?? Number.NaN,
+        elapsedMs: history.elapsedMs,
+        experts: this.model.peerLayers().map((l) => l.numExperts),
+        usage: evaluation.usage,
+        routingChange: probes.map((before, j) => ({
+          stream: streams[j]?.id ?? '',
+          perLayer: before.map((r, l) => {
+            const now = after[j]?.[l];
+            return now ? routingChange(r, now) : Number.NaN;
+          }),
+        })),
+      };
+      reports.push(report);
+      options.onStream?.(report);
+    }
+    const square = accuracy.map((row) => row.slice(0, accuracy.length));
+    return {
+      ...this.describe(),
+      streams: streams.map((s) => s.id),
+      accuracy,
+      baseline,
+      metrics: continualMetrics(square, baseline.slice(0, accuracy.length)),
+      reports,
+    };
+  }
+
+  /** Frees what the plugins hold (teachers, anchors); the model is the caller's. */
+  dispose(): void {
+    for (const p of this.plugins) p.dispose?.();
+  }
+
+  private async train(ctx: StreamContext, signal?: AbortSignal) {
+    const { steps, batchSize, seed } = this.config;
+    const { train, task } = ctx.stream;
+    const trainer = new Trainer(this.model, this.config.trainer);
+    const sampler = new BatchSampler(train.size, seed + ctx.streamIndex);
+    try {
+      return await trainer.fit({
+        steps,
+        batchSize,
+        ...(signal ? { signal } : {}),
+        loss: () => {
+          let batch = batchOf(train, task, sampler.next(batchSize));
+          for (const p of this.plugins) batch = p.batchTransform?.(batch, ctx) ?? batch;
+          let loss = batchLoss(this.model, batch, ctx.headOf, true);
+          const x = tf.tensor2d(batch.x, [batch.size, batch.dim]);
+          for (const p of this.plugins) {
+            const extra = p.penalty?.(ctx, { batch, x });
+            if (extra) loss = loss.add(extra);
+          }
+          return loss;
+        },
+      });
+    } finally {
+      trainer.dispose();
+    }
+  }
+
+  /** Accuracy on every stream's test set; usage accumulated over streams up to `seenUpTo`. */
+  private async evaluateAll(streams: readonly ContinualStream[], head: (t: number) => number, seenUpTo: number) {
+    const usage = this.model.peerLayers().map((l) => new ExpertUsage(l.numExperts));
+    const accuracies: number[] = [];
+    for (const [j, s] of streams.entries()) {
+      if (!s.test) {
+        accuracies.push(Number.NaN);
+        continue;
+      }
+      const x = tf.tensor2d(s.test.x, [s.test.size, s.test.dim]);
+      try {
+        const r = await evaluateAccuracy(this.model, x, s.test.y, {
+          task: head(s.task),
+          batchSize: this.config.evalBatchSize,
+          ...(j <= seenUpTo ? { usage } : {}),
+        });
+        accuracies.push(r.accuracy);
+      } finally {
+        x.dispose();
+      }
+    }
+    return { accuracies, usage: usage.map((u) => u.stats()) };
+  }
+
+  /** Top-k expert ids of the first `probeSize` test inputs of each given stream, per PEER layer. */
+  private async probe(streams: readonly ContinualStream[], head: (t: number) => number): Promise<PeerRetrieval[][]> {
+    const out: PeerRetrieval[][] = [];
+    for (const s of streams) {
+      const n = Math.min(this.config.probeSize, s.test?.size ?? 0);
+      if (!s.test || n === 0 || this.model.peerLayers().length === 0) {
+        out.push([]);
+        continue;
+      }
+      const x = tf.tensor2d(s.test.x.subarray(0, n * s.test.dim), [n, s.test.dim]);
+      try {
+        out.push(await captureRetrievals(this.model, x, head(s.task)));
+      } finally {
+        x.dispose();
+      }
+    }
+    return out;
+  }
+
+  private check(streams: readonly ContinualStream[]): void {
+    if (streams.length === 0) throw new PeerConfigError('streams', 'a non-empty list', streams.length);
+    const ids = new Set<string>();
+    streams.forEach((s, i) => {
+      if (ids.has(s.id)) throw new PeerConfigError(`streams[${i}].id`, 'unique', s.id);
+      ids.add(s.id);
+      if (s.train.dim !== this.model.config.inDim) {
+        throw new PeerConfigError(`streams[${i}].train.dim`, `the model's inDim (${this.model.config.inDim})`, s.train.dim);
+      }
+      const heads = this.model.heads.length;
+      if (this.config.scenario === 'task' && (s.task < 0 || s.task >= heads)) {
+        throw new PeerConfigError(`streams[${i}].task`, `in [0, ${heads - 1}] (one head per task in task-IL)`, s.task);
+      }
+    });
+  }
+}
