@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { PeerConfigError } from '../errors/peer-error.js';
+import { type ContinualMetrics, continualMetrics } from '../eval/continual-metrics.js';
+import { captureRetrievals, routingChange } from '../eval/routing-stability.js';
 import type { PeerRetrieval } from '../layer/peer-layer.js';
 import { ExpertUsage, type ExpertUsageStats } from '../metrics/expert-usage.js';
 import type { PeerClassifier } from '../models/classifier.js';
-import { type ContinualMetrics, continualMetrics } from '../eval/continual-metrics.js';
-import { captureRetrievals, routingChange } from '../eval/routing-stability.js';
 import { BatchSampler } from '../train/batches.js';
 import { evaluateAccuracy } from '../train/evaluate.js';
 import { Trainer } from '../train/trainer.js';
@@ -70,10 +70,16 @@ export class ContinualLearner {
   /** Which strategies are on, with their settings (an empty list is plain fine-tuning). */
   describe(): { scenario: Scenario; strategies: PluginDescription[] } {
     const strategies = this.plugins.map((p) => p.describe());
-    return { scenario: this.config.scenario, strategies: strategies.length > 0 ? strategies : [{ name: 'fine-tune', settings: {} }] };
+    return {
+      scenario: this.config.scenario,
+      strategies: strategies.length > 0 ? strategies : [{ name: 'fine-tune', settings: {} }],
+    };
   }
 
-  async run(streams: readonly ContinualStream[], options: { onStream?: (r: StreamReport) => void; signal?: AbortSignal } = {}): Promise<ContinualReport> {
+  async run(
+    streams: readonly ContinualStream[],
+    options: { onStream?: (r: StreamReport) => void; signal?: AbortSignal } = {},
+  ): Promise<ContinualReport> {
     this.check(streams);
     const { scenario } = this.config;
     const head = (task: number) => headOf(scenario, task);
@@ -167,7 +173,11 @@ export class ContinualLearner {
   }
 
   /** Accuracy on every stream's test set; usage accumulated over streams up to `seenUpTo`. */
-  private async evaluateAll(streams: readonly ContinualStream[], head: (t: number) => number, seenUpTo: number) {
+  private async evaluateAll(
+    streams: readonly ContinualStream[],
+    head: (t: number) => number,
+    seenUpTo: number,
+  ) {
     const usage = this.model.peerLayers().map((l) => new ExpertUsage(l.numExperts));
     const accuracies: number[] = [];
     for (const [j, s] of streams.entries()) {
@@ -191,7 +201,10 @@ export class ContinualLearner {
   }
 
   /** Top-k expert ids of the first `probeSize` test inputs of each given stream, per PEER layer. */
-  private async probe(streams: readonly ContinualStream[], head: (t: number) => number): Promise<PeerRetrieval[][]> {
+  private async probe(
+    streams: readonly ContinualStream[],
+    head: (t: number) => number,
+  ): Promise<PeerRetrieval[][]> {
     const out: PeerRetrieval[][] = [];
     for (const s of streams) {
       const n = Math.min(this.config.probeSize, s.test?.size ?? 0);
@@ -216,11 +229,19 @@ export class ContinualLearner {
       if (ids.has(s.id)) throw new PeerConfigError(`streams[${i}].id`, 'unique', s.id);
       ids.add(s.id);
       if (s.train.dim !== this.model.config.inDim) {
-        throw new PeerConfigError(`streams[${i}].train.dim`, `the model's inDim (${this.model.config.inDim})`, s.train.dim);
+        throw new PeerConfigError(
+          `streams[${i}].train.dim`,
+          `the model's inDim (${this.model.config.inDim})`,
+          s.train.dim,
+        );
       }
       const heads = this.model.heads.length;
       if (this.config.scenario === 'task' && (s.task < 0 || s.task >= heads)) {
-        throw new PeerConfigError(`streams[${i}].task`, `in [0, ${heads - 1}] (one head per task in task-IL)`, s.task);
+        throw new PeerConfigError(
+          `streams[${i}].task`,
+          `in [0, ${heads - 1}] (one head per task in task-IL)`,
+          s.task,
+        );
       }
     });
   }

@@ -1,23 +1,23 @@
 /** Continual learning: a learner over a sequence of streams, with forgetting controls as plugins. */
 export { batchLoss } from './batch-loss.js';
-export { type ContinualReport, ContinualLearner, type StreamReport } from './continual-learner.js';
-export { EwcPlugin, type EwcOptions, type EwcOptionsInput, ewcOptionsSchema } from './ewc.js';
+export { ContinualLearner, type ContinualReport, type StreamReport } from './continual-learner.js';
+export { type EwcOptions, type EwcOptionsInput, EwcPlugin, ewcOptionsSchema } from './ewc.js';
 export { diagonalFisher, type FisherDiagonal, type FisherModel, type FisherOptions } from './fisher.js';
 export { fisherBlocks, mergeFisher } from './fisher-blocks.js';
 export {
-  FreezeAndGrowPlugin,
   type FreezeAndGrowOptions,
   type FreezeAndGrowOptionsInput,
+  FreezeAndGrowPlugin,
   freezeAndGrowOptionsSchema,
 } from './freeze-and-grow.js';
-export { L2SpPlugin, type L2SpOptionsInput, l2SpOptionsSchema } from './l2-sp.js';
+export { type L2SpOptionsInput, L2SpPlugin, l2SpOptionsSchema } from './l2-sp.js';
 export {
   type ContinualConfig,
   type ContinualConfigInput,
   continualConfigSchema,
   parseContinualConfig,
 } from './learner-config.js';
-export { distillationLoss, LwfPlugin, type LwfOptionsInput, lwfOptionsSchema } from './lwf.js';
+export { distillationLoss, type LwfOptionsInput, LwfPlugin, lwfOptionsSchema } from './lwf.js';
 export {
   classifierExpertTables,
   classifierVariables,
@@ -28,9 +28,16 @@ export {
 export { peerLayerInputs } from './peer-inputs.js';
 export type { BatchTensors, ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
 export { QuadraticPenalty, type QuadraticTerm } from './quadratic-penalty.js';
-export { ReplayPlugin, type ReplayOptions, type ReplayOptionsInput, replayOptionsSchema } from './replay.js';
+export { type ReplayOptions, type ReplayOptionsInput, ReplayPlugin, replayOptionsSchema } from './replay.js';
 export { ReservoirBuffer, type ReservoirBufferOptions } from './reservoir-buffer.js';
-export { type Batch, batchOf, type ContinualStream, concatBatches, headOf, type Scenario } from './scenario.js';
+export {
+  type Batch,
+  batchOf,
+  type ContinualStream,
+  concatBatches,
+  headOf,
+  type Scenario,
+} from './scenario.js';
 export {
   type ContinualStateStore,
   InMemoryContinualStateStore,

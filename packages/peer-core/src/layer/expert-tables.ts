@@ -26,8 +26,8 @@ export class ExpertTables {
     this.capacityRows = options.capacityRows;
     this.activeRows = options.rows;
     const bytes = this.capacityRows * this.cols * this.d * 4;
-    this.uPtr = heap.alloc(bytes);
-    this.vPtr = heap.alloc(bytes);
+    this.uPtr = heap.allocZeroed(bytes);
+    this.vPtr = heap.allocZeroed(bytes);
   }
 
   /** Active sub-key rows (experts = rows * cols). */

@@ -50,6 +50,12 @@ export class PeerLayer {
   frozenExperts = 0;
   private readonly baseConfig: PeerConfig;
   private readonly vStd: number;
+  /**
+   * A zero that joins the gates on the training tape while experts are trainable. tfjs runs a custom
+   * gradient only on a path from a trainable variable; without this, experts under a fully frozen router
+   * would silently get no gradient. Its own gradient is 0 * (...) = 0, so it never moves.
+   */
+  private readonly expertProbe = tf.tidy(() => tf.variable(tf.scalar(0), true));
 
   constructor(config: PeerConfigInput | PeerConfig, options: PeerLayerOptions = {}) {
     this.baseConfig = parsePeerConfig(config);
@@ -80,12 +86,16 @@ export class PeerLayer {
 
   /** Differentiable forward: x [tokens, dModel] -> [tokens, dModel]. Call inside a tidy/tape. */
   apply(x: tf.Tensor2D, options: { training?: boolean } = {}): tf.Tensor2D {
-    const { gates, ids } = this.route(x, options.training ?? false);
-    return mixExperts(x, gates, ids, {
-      kernels: this.kernels,
-      tables: this.experts,
-      activation: this.activationCode,
-      ...(options.training ? { sink: this.gradients } : {}),
+    return tf.tidy(() => {
+      const routed = this.route(x, options.training ?? false);
+      let { gates } = routed;
+      if (options.training && this.expertsTrainable) gates = gates.add(this.expertProbe.mul(0));
+      return mixExperts(x, gates, routed.ids, {
+        kernels: this.kernels,
+        tables: this.experts,
+        activation: this.activationCode,
+        ...(options.training ? { sink: this.gradients } : {}),
+      });
     });
   }
 
@@ -138,13 +148,20 @@ export class PeerLayer {
 
   /** Variables a tfjs optimizer should train (frozen ones excluded). */
   trainableVariables(): tf.Variable[] {
-    return [...this.query.trainableVariables(), ...this.keys.trainableVariables()];
+    const probe = this.expertsTrainable ? [this.expertProbe] : [];
+    return [...this.query.trainableVariables(), ...this.keys.trainableVariables(), ...probe];
+  }
+
+  /** Whether any expert row can still train (growth freezes the old ones). */
+  get expertsTrainable(): boolean {
+    return this.frozenExperts < this.numExperts;
   }
 
   /** Frees the tfjs variables and the expert tables. */
   dispose(): void {
     for (const v of this.query.variables()) v.dispose();
     this.query.dispose();
+    this.expertProbe.dispose();
     this.keys.dispose();
     this.experts.dispose();
   }

@@ -101,6 +101,18 @@ describe('growLayer', () => {
     expect(large).toBeLessThan(small * 4 + 20);
   });
 
+  it('trains the experts even when the whole router is frozen (no trainable variable upstream)', () => {
+    const layer = new PeerLayer(cfg, { seed: 2 });
+    layer.query.freeze();
+    layer.keys.freezeAll();
+    const before = Float32Array.from(layer.experts.rowRange('v', 0, cfg.subKeyRows));
+    const x = gaussian(16, 0, 5);
+    trainSteps(layer, x, 2);
+    expect(layer.experts.rowRange('v', 0, cfg.subKeyRows)).not.toEqual(before);
+    x.dispose();
+    layer.dispose();
+  });
+
   it('rejects growth past capacity with a typed error naming the bound', () => {
     const layer = new PeerLayer(cfg, { seed: 1 });
     expect(() => growLayer(layer, { rows: 9 })).toThrow(PeerConfigError);

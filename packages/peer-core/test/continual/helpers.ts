@@ -1,0 +1,45 @@
+import type { ContinualStream, Scenario } from '../../src/continual/scenario.js';
+import { filterByLabel } from '../../src/data/labeled-data.js';
+import { gaussianClusters } from '../../src/data/synthetic.js';
+import { PeerClassifier } from '../../src/models/classifier.js';
+
+export const tinyPeer = {
+  subKeyRows: 8,
+  subKeyCols: 8,
+  heads: 2,
+  topK: 4,
+  dKey: 8,
+  capacityRows: 24,
+} as const;
+
+/** A tiny classifier for a scenario with `tasks` tasks of 2 classes each. */
+export function tinyModel(scenario: Scenario, tasks = 2, extra: object = {}): PeerClassifier {
+  const classes = scenario === 'class' ? 2 * tasks : 2;
+  const taskHeads = scenario === 'task' ? tasks : 1;
+  return new PeerClassifier(
+    { inDim: 6, classes, dModel: 16, taskHeads, peer: tinyPeer, ...extra },
+    { seed: 3 },
+  );
+}
+
+/** `tasks` streams of two classes each from one synthetic problem, labels in the scenario's space. */
+export function syntheticStreams(scenario: Scenario, tasks = 2, perClass = 40): ContinualStream[] {
+  const { train, test } = gaussianClusters({
+    classes: 2 * tasks,
+    dim: 6,
+    trainPerClass: perClass,
+    testPerClass: 10,
+    seed: 5,
+  });
+  return Array.from({ length: tasks }, (_, t) => {
+    const keep = (y: number) => y === 2 * t || y === 2 * t + 1;
+    const relabel = (y: number) => (scenario === 'class' ? y : y - 2 * t);
+    const classes = scenario === 'class' ? 2 * tasks : 2;
+    return {
+      id: `task-${t}`,
+      task: t,
+      train: filterByLabel(train, keep, relabel, classes),
+      test: filterByLabel(test, keep, relabel, classes),
+    };
+  });
+}
