@@ -78,7 +78,7 @@ export class ContinualLearner {
 
   async run(
     streams: readonly ContinualStream[],
-    options: { onStream?: (r: StreamReport) => void; signal?: AbortSignal } = {},
+    options: { onStream?: (r: StreamReport) => void | Promise<void>; signal?: AbortSignal } = {},
   ): Promise<ContinualReport> {
     this.check(streams);
     const { scenario } = this.config;
@@ -127,7 +127,7 @@ export class ContinualLearner {
         })),
       };
       reports.push(report);
-      options.onStream?.(report);
+      await options.onStream?.(report);
     }
     const square = accuracy.map((row) => row.slice(0, accuracy.length));
     return {

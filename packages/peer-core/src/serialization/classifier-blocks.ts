@@ -91,6 +91,8 @@ function denseVariables(model: PeerClassifier): [string, tf.Variable][] {
     }
   });
   norm('final_norm', model.finalNorm);
-  model.heads.forEach((head, t) => dense(`heads.${t}`, head));
+  model.heads.forEach((head, t) => {
+    dense(`heads.${t}`, head);
+  });
   return out;
 }

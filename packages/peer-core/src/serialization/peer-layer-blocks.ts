@@ -2,7 +2,6 @@ import type * as tf from '@tensorflow/tfjs';
 import { type PeerConfig, parsePeerConfig } from '../config/peer-config.js';
 import { PeerConfigError, PeerShapeError } from '../errors/peer-error.js';
 import { PeerLayer, type PeerLayerOptions } from '../layer/peer-layer.js';
-import { readTensorSync } from '../util/read-tensor.js';
 import type { TensorBlock } from './tensor-block.js';
 import { assignFromBlock, checkShape, variableBlock } from './variable-blocks.js';
 

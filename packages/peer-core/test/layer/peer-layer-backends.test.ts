@@ -46,7 +46,9 @@ describe('wasm and cpu backends', () => {
     const wasm = forwardAndGradients();
     expect(Array.from(wasm.ids ?? [])).toEqual(Array.from(cpu.ids ?? []));
     expectAllClose(wasm.output, cpu.output, 1e-4, 'output');
-    cpu.gradients.forEach((g, i) => expectAllClose(wasm.gradients[i] ?? [], g, 1e-4, `variable ${i}`));
+    cpu.gradients.forEach((g, i) => {
+      expectAllClose(wasm.gradients[i] ?? [], g, 1e-4, `variable ${i}`);
+    });
     expectAllClose(wasm.coefU ?? [], cpu.coefU ?? [], 1e-4, 'coefU');
     expectAllClose(wasm.coefV ?? [], cpu.coefV ?? [], 1e-4, 'coefV');
   });
