@@ -23,7 +23,13 @@ export class StoreValidationError extends AdapterStoreError {
   readonly bound: string;
   readonly value: unknown;
 
-  constructor(driver: DriverName, field: string, bound: string, value: unknown, options?: { cause?: unknown }) {
+  constructor(
+    driver: DriverName,
+    field: string,
+    bound: string,
+    value: unknown,
+    options?: { cause?: unknown },
+  ) {
     super(driver, 'invalid_input', `'${field}' must be ${bound}, but got ${formatValue(value)}`, options);
     this.field = field;
     this.bound = bound;
@@ -109,28 +115,44 @@ export class BlockIntegrityError extends AdapterStoreError {
   readonly hash: string;
   readonly reason: 'hash_mismatch' | 'length_mismatch' | 'missing' | 'manifest_mismatch';
 
-  constructor(driver: DriverName, blockName: string, hash: string, reason: BlockIntegrityError['reason'], detail = '') {
-    super(driver, 'block_integrity', `block ${formatValue(blockName)} (sha256 ${hash}) failed verification: ${reason}${detail ? ` (${detail})` : ''}`);
+  constructor(
+    driver: DriverName,
+    blockName: string,
+    hash: string,
+    reason: BlockIntegrityError['reason'],
+    detail = '',
+  ) {
+    super(
+      driver,
+      'block_integrity',
+      `block ${formatValue(blockName)} (sha256 ${hash}) failed verification: ${reason}${detail ? ` (${detail})` : ''}`,
+    );
     this.blockName = blockName;
     this.hash = hash;
     this.reason = reason;
   }
 }
 
-/** The database failed in a way the store does not map to a more specific error (see `cause`). */
+/**
+ * The database failed in a way the store does not map to a more specific error (see `cause`).
+ * `sqlState` is PostgreSQL's error code when there is one; `40P01` (deadlock) and `40001`
+ * (serialization failure) mean the whole operation rolled back and may simply be retried.
+ */
 export class StoreDatabaseError extends AdapterStoreError {
   readonly operation: string;
+  readonly sqlState: string | undefined;
 
-  constructor(driver: DriverName, operation: string, cause: unknown) {
-    super(driver, 'database', `${operation} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+  constructor(driver: DriverName, operation: string, cause: unknown, sqlState?: string) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(driver, 'database', `${operation} failed: ${detail}`, { cause });
     this.operation = operation;
+    this.sqlState = sqlState;
   }
 }
 
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
     return String(value);
   }

@@ -2,12 +2,11 @@
  * @peer/adapter-store — versioned, content-addressed storage of PEER models and LoRA adapters on
  * PostgreSQL (PGlite embedded by default, postgres.js with `DATABASE_URL`).
  */
-export { openStore, type OpenStoreOptions } from './open-store.js';
-export { createStore, type AdapterStore, type MoveAuthor, type StoreOptions } from './store.js';
+
 export type { StoreDriver } from './drivers/driver.js';
+export { MIGRATIONS_FOLDER } from './drivers/migrations-folder.js';
 export type { PgliteDriverOptions } from './drivers/pglite.js';
 export type { PostgresDriverOptions } from './drivers/postgres.js';
-export { MIGRATIONS_FOLDER } from './drivers/migrations-folder.js';
 export {
   AdapterStoreError,
   AlreadyExistsError,
@@ -19,11 +18,13 @@ export {
   StoreValidationError,
   VersionConflictError,
 } from './errors.js';
-export { parseRowRange } from './ops/diff.js';
-export type { VerifyReport } from './ops/verify.js';
+export { type OpenStoreOptions, openStore } from './open-store.js';
 export { LORA_A, LORA_B } from './ops/adapters.js';
+export { parseRowRange } from './ops/diff.js';
 export { MAX_BATCH_RECORDS } from './ops/ingest.js';
-export { mulberry32, type RandomSource, randomIntBelow, type RngFactory } from './replay/rng.js';
+export type { VerifyReport } from './ops/verify.js';
 export { planReservoir } from './replay/reservoir.js';
+export { mulberry32, type RandomSource, type RngFactory, randomIntBelow } from './replay/rng.js';
+export { type AdapterStore, createStore, type MoveAuthor, type StoreOptions } from './store.js';
 export type * from './types.js';
 export type * from './types-data.js';

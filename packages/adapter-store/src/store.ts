@@ -17,19 +17,6 @@ import { type VerifyReport, verifyVersion } from './ops/verify.js';
 import * as versions from './ops/versions.js';
 import { mulberry32, type RngFactory } from './replay/rng.js';
 import type {
-  AdapterCommitInput,
-  AdapterKey,
-  AdapterVersion,
-  BatchInput,
-  BatchReceipt,
-  BatchStatus,
-  RegularizationState,
-  ReplayItem,
-  ReplayState,
-  Stream,
-  StreamRecord,
-} from './types-data.js';
-import type {
   Alias,
   AliasMove,
   BlockSource,
@@ -43,6 +30,19 @@ import type {
   Version,
   VersionDiff,
 } from './types.js';
+import type {
+  AdapterCommitInput,
+  AdapterKey,
+  AdapterVersion,
+  BatchInput,
+  BatchReceipt,
+  BatchStatus,
+  RegularizationState,
+  ReplayItem,
+  ReplayState,
+  Stream,
+  StreamRecord,
+} from './types-data.js';
 
 /** Who moves an alias, and why; both are kept in the append-only alias log. */
 export interface MoveAuthor {
@@ -85,14 +85,21 @@ export interface AdapterStore {
   collectGarbage(): Promise<GcResult>;
 
   createAlias(input: { modelId: string; name: string; versionId: string } & MoveAuthor): Promise<Alias>;
-  moveAlias(input: { modelId: string; name: string; versionId: string; expectedVersionId?: string } & MoveAuthor): Promise<Alias>;
+  moveAlias(
+    input: { modelId: string; name: string; versionId: string; expectedVersionId?: string } & MoveAuthor,
+  ): Promise<Alias>;
   /** Undoes the alias's last move (the rollback is itself logged, so rolling back twice toggles). */
   rollbackAlias(input: { modelId: string; name: string } & MoveAuthor): Promise<Alias>;
   getAlias(modelId: string, name: string): Promise<Alias>;
   listAliases(modelId: string): Promise<Alias[]>;
   aliasHistory(modelId: string, name: string): Promise<AliasMove[]>;
 
-  createAdapter(input: { modelId: string; name: string; targetLayer: string; config?: JsonValue }): Promise<Model>;
+  createAdapter(input: {
+    modelId: string;
+    name: string;
+    targetLayer: string;
+    config?: JsonValue;
+  }): Promise<Model>;
   commitAdapterVersion(input: AdapterCommitInput): Promise<CommitResult>;
   loadAdapterVersion(versionId: string): Promise<AdapterVersion>;
   listAdapterKeys(baseModelId: string, options?: { alias?: string }): Promise<AdapterKey[]>;
@@ -114,7 +121,10 @@ export interface AdapterStore {
   recordBatch(input: BatchInput): Promise<BatchReceipt>;
   getBatch(streamId: string, idempotencyKey: string): Promise<BatchReceipt>;
   listBatches(streamId: string, options?: { fromOffset?: number; limit?: number }): Promise<BatchReceipt[]>;
-  readBatch(streamId: string, idempotencyKey: string): Promise<{ receipt: BatchReceipt; records: StreamRecord[] }>;
+  readBatch(
+    streamId: string,
+    idempotencyKey: string,
+  ): Promise<{ receipt: BatchReceipt; records: StreamRecord[] }>;
   readRecords(streamId: string, options?: { fromOffset?: number; limit?: number }): Promise<StreamRecord[]>;
   setBatchStatus(streamId: string, idempotencyKey: string, status: BatchStatus): Promise<BatchReceipt>;
 

@@ -112,7 +112,10 @@ export interface VersionDiff {
   readonly changed: ReadonlyArray<{ readonly from: ManifestEntry; readonly to: ManifestEntry }>;
   readonly unchanged: number;
   /** Per row-sliced table (`<table>.rows.<start>-<end>` blocks): the sub-key row ranges that differ. */
-  readonly rows: ReadonlyArray<{ readonly table: string; readonly ranges: ReadonlyArray<readonly [number, number]> }>;
+  readonly rows: ReadonlyArray<{
+    readonly table: string;
+    readonly ranges: ReadonlyArray<readonly [number, number]>;
+  }>;
 }
 
 /** A named pointer to a version. */

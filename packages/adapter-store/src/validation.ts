@@ -23,12 +23,26 @@ export const MAX_TEXT_LENGTH = 10_000;
 
 /** Validates the name of a tenant, model, adapter, alias, stream or regularization method. */
 export function checkName(driver: DriverName, field: string, value: unknown): string {
-  return checkPattern(driver, field, value, NAME_RE, MAX_NAME_LENGTH, 'a name of [A-Za-z0-9._-] starting with a letter or digit');
+  return checkPattern(
+    driver,
+    field,
+    value,
+    NAME_RE,
+    MAX_NAME_LENGTH,
+    'a name of [A-Za-z0-9._-] starting with a letter or digit',
+  );
 }
 
 /** Validates a block name such as `peer0.experts.u.rows.000064-000128`. */
 export function checkBlockName(driver: DriverName, field: string, value: unknown): string {
-  return checkPattern(driver, field, value, BLOCK_NAME_RE, MAX_BLOCK_NAME_LENGTH, 'a block name of [A-Za-z0-9._/:-]');
+  return checkPattern(
+    driver,
+    field,
+    value,
+    BLOCK_NAME_RE,
+    MAX_BLOCK_NAME_LENGTH,
+    'a block name of [A-Za-z0-9._/:-]',
+  );
 }
 
 /** Validates an ingest idempotency key. */
@@ -47,13 +61,21 @@ export function checkId(driver: DriverName, field: string, value: unknown): stri
 /** Validates free text: any characters but control characters (newline and tab allowed), bounded length. */
 export function checkText(driver: DriverName, field: string, value: unknown, max = MAX_TEXT_LENGTH): string {
   if (typeof value !== 'string') throw new StoreValidationError(driver, field, 'a string', value);
-  if (value.length > max) throw new StoreValidationError(driver, field, `at most ${max} characters long`, value.length);
-  if (CONTROL_RE.test(value)) throw new StoreValidationError(driver, field, 'free of control characters', value);
+  if (value.length > max)
+    throw new StoreValidationError(driver, field, `at most ${max} characters long`, value.length);
+  if (CONTROL_RE.test(value))
+    throw new StoreValidationError(driver, field, 'free of control characters', value);
   return value;
 }
 
 /** Validates a non-negative safe integer (with an optional inclusive range). */
-export function checkInt(driver: DriverName, field: string, value: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function checkInt(
+  driver: DriverName,
+  field: string,
+  value: unknown,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new StoreValidationError(driver, field, `an integer in [${min}, ${max}]`, value);
   }
@@ -65,11 +87,17 @@ export function checkInt(driver: DriverName, field: string, value: unknown, min 
  * `\u0000` escape, and `undefined`, functions, NaN and Infinity silently change meaning under
  * JSON.stringify, so all of them are refused up front.
  */
-export function checkJson(driver: DriverName, field: string, value: unknown, maxBytes = 16 * 1024 * 1024): string {
+export function checkJson(
+  driver: DriverName,
+  field: string,
+  value: unknown,
+  maxBytes = 16 * 1024 * 1024,
+): string {
   const problem = findJsonProblem(value, 0);
   if (problem) throw new StoreValidationError(driver, field, 'plain JSON', problem);
   const text = JSON.stringify(value);
-  if (text.includes('\\u0000')) throw new StoreValidationError(driver, field, 'JSON without NUL characters', value);
+  if (text.includes('\\u0000'))
+    throw new StoreValidationError(driver, field, 'JSON without NUL characters', value);
   if (text.length > maxBytes) {
     throw new StoreValidationError(driver, field, `JSON of at most ${maxBytes} characters`, text.length);
   }
@@ -89,7 +117,8 @@ function findJsonProblem(value: unknown, depth: number): string | undefined {
   }
   if (typeof value === 'object') {
     const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return `a ${proto?.constructor?.name ?? 'non-plain'} object`;
+    if (proto !== Object.prototype && proto !== null)
+      return `a ${proto?.constructor?.name ?? 'non-plain'} object`;
     for (const item of Object.values(value)) {
       const p = findJsonProblem(item, depth + 1);
       if (p) return p;

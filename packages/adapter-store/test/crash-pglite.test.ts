@@ -17,7 +17,12 @@ describe('crash safety — PGlite data directory', () => {
     const setup = await openStore({ dataDir });
     const ids = await setUpCrashModel(setup);
     await setup.close();
-    const result = await runCrashRounds({ driver: 'pglite', target: dataDir, open: () => openStore({ dataDir }) }, ids, 20, 20261124);
+    const result = await runCrashRounds(
+      { driver: 'pglite', target: dataDir, open: () => openStore({ dataDir }) },
+      ids,
+      20,
+      20261124,
+    );
     console.info('PGlite crash rounds:', result);
     expect(result.commits).toBeGreaterThan(0);
     expect(result.batches).toBeGreaterThan(0);

@@ -21,7 +21,12 @@ describe.skipIf(!url)(title, () => {
     const setup = await openStore({ url: db.url });
     const ids = await setUpCrashModel(setup);
     await setup.close();
-    const result = await runCrashRounds({ driver: 'postgres', target: db.url, open: () => openStore({ url: db.url }) }, ids, 20, 20261125);
+    const result = await runCrashRounds(
+      { driver: 'postgres', target: db.url, open: () => openStore({ url: db.url }) },
+      ids,
+      20,
+      20261125,
+    );
     console.info('PostgreSQL crash rounds:', result);
     expect(result.commits).toBeGreaterThan(0);
     expect(result.batches).toBeGreaterThan(0);

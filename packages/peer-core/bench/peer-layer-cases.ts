@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { fastMatMul } from '../src/backend/fast-matmul.js';
 import { initBackend } from '../src/backend/index.js';
+import { readCoreEnv } from '../src/env.js';
 import { PeerLayer } from '../src/layer/peer-layer.js';
 import { coalesceExpertGradients } from '../src/train/coalesce-expert-gradients.js';
 import { createRandom } from '../src/util/random.js';
@@ -13,6 +14,8 @@ export interface BenchRow {
   tokens_per_s: number;
   peak_rss_mb: number;
   backend: string;
+  /** wasm threads of tfjs and of the PEER kernels, e.g. 'tfjs 2, kernels 1'. */
+  threads: string;
 }
 
 const D_MODEL = 256;
@@ -35,6 +38,8 @@ async function time(runs: number, warmup: number, fn: () => void | Promise<void>
 }
 
 const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
+const threadsLabel = (tfjsThreads: number) =>
+  `tfjs ${tfjsThreads}, kernels ${readCoreEnv().PEER_KERNEL_THREADS ?? 1}`;
 
 function input(tokens: number, seed: number): tf.Tensor2D {
   return tf.tensor2d(createRandom(seed).fillNormal(new Float32Array(tokens * D_MODEL), 1), [tokens, D_MODEL]);
@@ -60,6 +65,7 @@ export async function runPeerCases(size: number, runs: number): Promise<BenchRow
     tokens_per_s: (tokens * 1000) / ms,
     peak_rss_mb: peakRssMb(),
     backend: info.name,
+    threads: threadsLabel(info.threads),
   });
   const x1 = input(1, 2);
   const x512 = input(512, 3);
@@ -89,7 +95,7 @@ export async function runPeerCases(size: number, runs: number): Promise<BenchRow
       return g;
     });
     // Sum the factored expert gradients into per-expert rows: the sparse form of dense dU, dV.
-    coalesceExpertGradients(layer.gradients.drain(), layer.kernels, D_MODEL, 0, slotOf);
+    coalesceExpertGradients(layer.gradients.drain(), layer.kernels, D_MODEL, 0, slotOf, layer.heap).release();
     tf.dispose(grads);
   };
   rows.push(row('train_512', 512, await time(runs, 2, train)));
@@ -124,6 +130,7 @@ export async function runDenseCase(runs: number): Promise<BenchRow[]> {
       tokens_per_s: 512_000 / ms,
       peak_rss_mb: peakRssMb(),
       backend: info.name,
+      threads: threadsLabel(info.threads),
     },
   ];
 }

@@ -13,6 +13,8 @@ export const coreEnvSchema = z.object({
   PEER_BACKEND: z.preprocess(unsetIfEmpty, z.enum(['wasm', 'cpu', 'tensorflow']).optional()),
   /** Threads of the wasm backend; >= 2 turns on the Node pthread shim (`backend/wasm-threads-node.ts`). */
   PEER_WASM_THREADS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).optional()),
+  /** Threads of the PEER SIMD kernels (top-k, experts): 2 splits tokens across a worker sharing the heap. */
+  PEER_KERNEL_THREADS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(2).optional()),
   /** How chatty the library is; `silent` also hides the one-line backend banner. */
   PEER_LOG: z.preprocess(unsetIfEmpty, z.enum(['silent', 'error', 'warn', 'info', 'debug']).optional()),
 });
@@ -23,6 +25,7 @@ export type CoreEnv = z.output<typeof coreEnvSchema>;
 const bounds: Record<keyof CoreEnv, string> = {
   PEER_BACKEND: "one of 'wasm', 'cpu', 'tensorflow'",
   PEER_WASM_THREADS: 'an integer >= 1',
+  PEER_KERNEL_THREADS: '1 or 2',
   PEER_LOG: "one of 'silent', 'error', 'warn', 'info', 'debug'",
 };
 
@@ -36,6 +39,7 @@ export function readCoreEnv(source: Record<string, string | undefined> = process
   const picked = {
     PEER_BACKEND: source.PEER_BACKEND,
     PEER_WASM_THREADS: source.PEER_WASM_THREADS,
+    PEER_KERNEL_THREADS: source.PEER_KERNEL_THREADS,
     PEER_LOG: source.PEER_LOG,
   };
   const parsed = coreEnvSchema.safeParse(picked);

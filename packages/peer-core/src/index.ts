@@ -3,9 +3,12 @@
  * over a growing pool of single-neuron experts, the models built on it, training, growth and serialization.
  * The tensor backend lives at `@peer/core/backend`; block serialization at `@peer/core/serialization`.
  */
+export * from './adapters/index.js';
 export * from './config/peer-config.js';
+export * from './continual/index.js';
 export * from './data/index.js';
 export * from './errors/peer-error.js';
+export * from './eval/index.js';
 export { type GrowOptions, growLayer } from './growth/grow-layer.js';
 export { kMeans } from './growth/kmeans.js';
 export type { ExpertGradientFactors } from './layer/expert-gradients.js';

@@ -62,6 +62,8 @@ export class CopyBinaryDecoder {
   private available = 0;
   private headerDone = false;
   private finished = false;
+  /** Bytes that must be buffered before parsing can make progress (avoids rescanning per tiny chunk). */
+  private needed = 0;
 
   /** Appends bytes and returns every tuple completed by them. */
   push(chunk: Uint8Array): Array<Array<Uint8Array | null>> {
@@ -70,6 +72,7 @@ export class CopyBinaryDecoder {
       this.available += chunk.byteLength;
     }
     const tuples: Array<Array<Uint8Array | null>> = [];
+    if (this.available < this.needed) return tuples;
     for (;;) {
       const tuple = this.next();
       if (!tuple) break;
@@ -86,7 +89,7 @@ export class CopyBinaryDecoder {
   private next(): Array<Uint8Array | null> | undefined {
     if (this.finished) return undefined;
     if (!this.headerDone) {
-      if (this.available < HEADER_LENGTH) return undefined;
+      if (this.available < HEADER_LENGTH) return this.wait(HEADER_LENGTH);
       const header = this.take(HEADER_LENGTH);
       for (let i = 0; i < SIGNATURE.length; i++) {
         if (header[i] !== SIGNATURE[i]) throw new Error('binary COPY data has a bad signature');
@@ -96,7 +99,7 @@ export class CopyBinaryDecoder {
       this.headerDone = true;
     }
     // Parse without consuming until the whole tuple is buffered.
-    if (this.available < 2) return undefined;
+    if (this.available < 2) return this.wait(2);
     const count = this.peekInt(0, 2);
     if (count === -1) {
       this.take(2);
@@ -106,17 +109,23 @@ export class CopyBinaryDecoder {
     let offset = 2;
     const lengths: number[] = [];
     for (let f = 0; f < count; f++) {
-      if (this.available < offset + 4) return undefined;
+      if (this.available < offset + 4) return this.wait(offset + 4);
       const len = this.peekInt(offset, 4);
       lengths.push(len);
       offset += 4 + Math.max(len, 0);
     }
-    if (this.available < offset) return undefined;
+    if (this.available < offset) return this.wait(offset);
+    this.needed = 0;
     this.take(2);
     return lengths.map((len) => {
       this.take(4);
       return len < 0 ? null : this.take(len);
     });
+  }
+
+  private wait(bytes: number): undefined {
+    this.needed = bytes;
+    return undefined;
   }
 
   private peekInt(offset: number, size: 2 | 4): number {
@@ -149,15 +158,17 @@ export class CopyBinaryDecoder {
     }
     const out = new Uint8Array(n);
     let filled = 0;
+    let used = 0; // whole chunks consumed, removed with one splice (shift per chunk is quadratic)
     while (filled < n) {
-      const chunk = this.chunks[0];
+      const chunk = this.chunks[used];
       if (!chunk) throw new Error('binary COPY decoder underflow');
       const part = chunk.subarray(0, n - filled);
       out.set(part, filled);
       filled += part.byteLength;
-      if (part.byteLength === chunk.byteLength) this.chunks.shift();
-      else this.chunks[0] = chunk.subarray(part.byteLength);
+      if (part.byteLength === chunk.byteLength) used++;
+      else this.chunks[used] = chunk.subarray(part.byteLength);
     }
+    this.chunks.splice(0, used);
     return out;
   }
 }

@@ -40,10 +40,20 @@ export function hashBlock(driver: DriverName, block: TensorBlock, field = 'block
   const name = checkBlockName(driver, `${field}.name`, block?.name);
   const dtype = block.dtype;
   if (!Object.hasOwn(BYTES_PER_ELEMENT, dtype)) {
-    throw new StoreValidationError(driver, `${field}(${name}).dtype`, "one of 'float32', 'int32', 'uint8'", dtype);
+    throw new StoreValidationError(
+      driver,
+      `${field}(${name}).dtype`,
+      "one of 'float32', 'int32', 'uint8'",
+      dtype,
+    );
   }
   if (!Array.isArray(block.shape) || block.shape.length > MAX_RANK) {
-    throw new StoreValidationError(driver, `${field}(${name}).shape`, `an array of at most ${MAX_RANK} sizes`, block.shape);
+    throw new StoreValidationError(
+      driver,
+      `${field}(${name}).shape`,
+      `an array of at most ${MAX_RANK} sizes`,
+      block.shape,
+    );
   }
   const shape = block.shape.map((d, i) => checkInt(driver, `${field}(${name}).shape[${i}]`, d));
   if (!(block.bytes instanceof Uint8Array)) {
@@ -59,7 +69,12 @@ export function hashBlock(driver: DriverName, block: TensorBlock, field = 'block
     );
   }
   if (expected > MAX_BLOCK_BYTES) {
-    throw new StoreValidationError(driver, `${field}(${name}).bytes.length`, `at most ${MAX_BLOCK_BYTES}`, expected);
+    throw new StoreValidationError(
+      driver,
+      `${field}(${name}).bytes.length`,
+      `at most ${MAX_BLOCK_BYTES}`,
+      expected,
+    );
   }
   return { name, dtype, shape, bytes: block.bytes, hash: sha256Hex(block.bytes) };
 }

@@ -11,14 +11,20 @@ export interface BlockBytes {
   readonly bytes: Uint8Array;
 }
 
+/** Rows and bytes a bulk insert actually wrote. */
+export interface InsertedBlocks {
+  readonly rows: number;
+  readonly bytes: number;
+}
+
 /** What a transaction offers besides drizzle: the driver's bulk block insert. */
 export interface StoreTx {
   readonly db: Db;
   /**
    * Inserts block rows (expected to be absent; a row that appeared concurrently is skipped, never an
-   * error) with the driver's fastest path (binary COPY). Returns how many rows were actually inserted.
+   * error) with the driver's fastest path (binary COPY). Returns what was actually inserted.
    */
-  insertBlocks(rows: readonly BlockBytes[]): Promise<number>;
+  insertBlocks(rows: readonly BlockBytes[]): Promise<InsertedBlocks>;
 }
 
 /**

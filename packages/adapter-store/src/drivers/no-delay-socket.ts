@@ -30,7 +30,10 @@ export async function connectNoDelay(target: SocketTarget, timeoutMs = 10_000): 
 }
 
 async function connect(socket: net.Socket, timeoutMs: number): Promise<net.Socket> {
-  const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(
+    () => socket.destroy(new Error(`connect timed out after ${timeoutMs} ms`)),
+    timeoutMs,
+  );
   try {
     await once(socket, 'connect');
     return socket;

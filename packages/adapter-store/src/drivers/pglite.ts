@@ -2,8 +2,15 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { CopyBinaryDecoder } from '../codec/pg-copy-binary.js';
-import { BLOCK_COPY_COLUMNS, type BlockBytes, type Db, type StoreDriver, hashListLiteral } from './driver.js';
 import { blockCopyBuffers } from './copy-rows.js';
+import {
+  BLOCK_COPY_COLUMNS,
+  type BlockBytes,
+  type Db,
+  hashListLiteral,
+  type InsertedBlocks,
+  type StoreDriver,
+} from './driver.js';
 import { MIGRATIONS_FOLDER } from './migrations-folder.js';
 
 /** Options of the embedded driver. */
@@ -29,13 +36,13 @@ export async function openPgliteDriver(options: PgliteDriverOptions = {}): Promi
   const db = drizzle({ client }) as unknown as Db;
   await migrate(drizzle({ client }), { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER });
 
-  async function insertBlocks(tx: Transaction, rows: readonly BlockBytes[]): Promise<number> {
-    if (rows.length === 0) return 0;
+  async function insertBlocks(tx: Transaction, rows: readonly BlockBytes[]): Promise<InsertedBlocks> {
+    if (rows.length === 0) return { rows: 0, bytes: 0 };
     const blob = new Blob(blockCopyBuffers(rows) as BlobPart[]);
-    const result = await tx.query(`copy "blocks" (${BLOCK_COPY_COLUMNS}) from '/dev/blob' with (format binary)`, [], {
+    await tx.query(`copy "blocks" (${BLOCK_COPY_COLUMNS}) from '/dev/blob' with (format binary)`, [], {
       blob,
     });
-    return result.affectedRows ?? rows.length;
+    return { rows: rows.length, bytes: rows.reduce((n, r) => n + r.bytes.byteLength, 0) };
   }
 
   return {

@@ -1,13 +1,11 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { drizzle, PostgresJsSession } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres, { type TransactionSql } from 'postgres';
 import { CopyBinaryDecoder } from '../codec/pg-copy-binary.js';
-import { blockCopyBuffers } from './copy-rows.js';
-import { BLOCK_COPY_COLUMNS, type BlockBytes, type Db, type StoreDriver, hashListLiteral } from './driver.js';
+import { type BlockBytes, type Db, hashListLiteral, type StoreDriver } from './driver.js';
 import { MIGRATIONS_FOLDER } from './migrations-folder.js';
 import { connectNoDelay } from './no-delay-socket.js';
+import { copyBlocksIn } from './postgres-copy-in.js';
 
 /** Options of the PostgreSQL driver. */
 export interface PostgresDriverOptions {
@@ -19,15 +17,14 @@ export interface PostgresDriverOptions {
   readonly migrationsFolder?: string;
 }
 
-/** Any value of a fixed advisory-lock key: serialises concurrent migrators of one database. */
+/** Session advisory-lock key (an arbitrary constant, "peer mg"): serialises concurrent migrators. */
 const MIGRATION_LOCK_KEY = 0x70656572_6d67;
-const UNIQUE_VIOLATION = '23505';
 
 /**
- * postgres.js driver. Block bytes move with binary COPY: FROM STDIN straight into `blocks` inside a
- * savepoint (falling back to a staging table + INSERT ... ON CONFLICT DO NOTHING only if another
- * transaction inserted the same hash meanwhile), and TO STDOUT on a throw-away one-connection client,
- * because postgres.js 3.4.9 can hang the next query on a connection that ran COPY TO.
+ * postgres.js driver. Block bytes move with binary COPY: FROM STDIN straight into `blocks` inside the
+ * commit transaction (see `copyBlocksIn` for why it can never fail on the data), and TO STDOUT on a
+ * throw-away one-connection client, because postgres.js 3.4.9 can hang the next query on a connection
+ * that ran COPY TO.
  */
 export async function openPostgresDriver(options: PostgresDriverOptions): Promise<StoreDriver> {
   const connection = connectionOptions();
@@ -44,7 +41,7 @@ export async function openPostgresDriver(options: PostgresDriverOptions): Promis
         const session = txDb._.session;
         if (!(session instanceof PostgresJsSession)) throw new Error('unexpected drizzle session type');
         const raw = session.client as TransactionSql;
-        return fn({ db: txDb as Db, insertBlocks: (rows) => insertBlocks(raw, rows) });
+        return fn({ db: txDb as Db, insertBlocks: (rows) => copyBlocksIn(raw, rows) });
       });
     },
     async *readBlocks(hashes) {
@@ -81,30 +78,6 @@ export async function openPostgresDriver(options: PostgresDriverOptions): Promis
 function connectionOptions(): postgres.Options<Record<string, never>> {
   const options = { onnotice: () => {}, connect_timeout: 10, socket: connectNoDelay };
   return options;
-}
-
-async function insertBlocks(tx: TransactionSql, rows: readonly BlockBytes[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  try {
-    await tx.savepoint(async (sp) => {
-      const writable = await sp.unsafe(`copy "blocks" (${BLOCK_COPY_COLUMNS}) from stdin with (format binary)`).writable();
-      await pipeline(Readable.from(blockCopyBuffers(rows)), writable);
-    });
-    return rows.length;
-  } catch (error) {
-    if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-  }
-  // Another transaction committed one of these hashes after we checked: stage, then skip duplicates.
-  await tx.unsafe('create temp table if not exists "block_staging" (like "blocks" including defaults) on commit drop');
-  const writable = await tx
-    .unsafe(`copy "block_staging" (${BLOCK_COPY_COLUMNS}) from stdin with (format binary)`)
-    .writable();
-  await pipeline(Readable.from(blockCopyBuffers(rows)), writable);
-  const inserted = await tx.unsafe(
-    `insert into "blocks" (${BLOCK_COPY_COLUMNS}) select ${BLOCK_COPY_COLUMNS} from "block_staging" on conflict ("hash") do nothing returning "hash"`,
-  );
-  await tx.unsafe('truncate "block_staging"');
-  return inserted.length;
 }
 
 /** Applies migrations while holding a session advisory lock, so two processes opening at once are safe. */

@@ -3,8 +3,8 @@ import { and, asc, eq } from 'drizzle-orm';
 import { aligned, copyBytes } from '../codec/tensor-block.js';
 import { AlreadyExistsError, NotFoundError, StoreValidationError } from '../errors.js';
 import { adapterVersions, aliases, models } from '../schema/index.js';
-import type { AdapterCommitInput, AdapterKey, AdapterVersion } from '../types-data.js';
 import type { CommitResult, JsonValue, Model } from '../types.js';
+import type { AdapterCommitInput, AdapterKey, AdapterVersion } from '../types-data.js';
 import { checkBlockName, checkId, checkInt, checkJson, checkName } from '../validation.js';
 import { collect } from './block-reader.js';
 import { commitLine } from './commit.js';
@@ -29,10 +29,18 @@ export async function createAdapter(
   checkJson(ctx.name, 'config', config);
   return guard(ctx, 'createAdapter', async () => {
     const base = await getModel(ctx, baseId);
-    if (base.kind !== 'model') throw new StoreValidationError(ctx.name, 'modelId', 'a base model, not an adapter', baseId);
+    if (base.kind !== 'model')
+      throw new StoreValidationError(ctx.name, 'modelId', 'a base model, not an adapter', baseId);
     const [row] = await ctx.driver.db
       .insert(models)
-      .values({ id: randomUUID(), tenantId: base.tenantId, kind: 'adapter', baseModelId: baseId, name, config })
+      .values({
+        id: randomUUID(),
+        tenantId: base.tenantId,
+        kind: 'adapter',
+        baseModelId: baseId,
+        name,
+        config,
+      })
       .onConflictDoNothing()
       .returning();
     if (!row) throw new AlreadyExistsError(ctx.name, 'adapter', `${baseId}/${name}`);
@@ -41,7 +49,10 @@ export async function createAdapter(
 }
 
 /** Commits a LoRA adapter version (A and B as content-addressed blocks plus rank/alpha/key metadata). */
-export async function commitAdapterVersion(ctx: StoreContext, input: AdapterCommitInput): Promise<CommitResult> {
+export async function commitAdapterVersion(
+  ctx: StoreContext,
+  input: AdapterCommitInput,
+): Promise<CommitResult> {
   const rank = checkInt(ctx.name, 'rank', input?.rank, 1, 65_536);
   const dIn = checkInt(ctx.name, 'dIn', input.dIn, 1, 1 << 20);
   const dOut = checkInt(ctx.name, 'dOut', input.dOut, 1, 1 << 20);
@@ -63,7 +74,10 @@ export async function commitAdapterVersion(ctx: StoreContext, input: AdapterComm
     {
       kind: 'adapter',
       async afterInsert(tx, version) {
-        const [adapter] = await tx.db.select({ config: models.config }).from(models).where(eq(models.id, adapterId));
+        const [adapter] = await tx.db
+          .select({ config: models.config })
+          .from(models)
+          .where(eq(models.id, adapterId));
         const targetLayer = (adapter?.config as { targetLayer?: string } | undefined)?.targetLayer ?? '';
         await tx.db.insert(adapterVersions).values({
           versionId: version.id,
@@ -84,7 +98,10 @@ export async function commitAdapterVersion(ctx: StoreContext, input: AdapterComm
 export async function loadAdapterVersion(ctx: StoreContext, versionId: string): Promise<AdapterVersion> {
   return guard(ctx, 'loadAdapterVersion', async () => {
     const version = await getVersion(ctx, versionId);
-    const [meta] = await ctx.driver.db.select().from(adapterVersions).where(eq(adapterVersions.versionId, versionId));
+    const [meta] = await ctx.driver.db
+      .select()
+      .from(adapterVersions)
+      .where(eq(adapterVersions.versionId, versionId));
     if (!meta) throw new NotFoundError(ctx.name, 'adapter version', versionId);
     const adapter = await getModel(ctx, version.modelId);
     const [a, b] = await collect(loadBlocks(ctx, versionId, { names: [LORA_A, LORA_B] }));
@@ -109,7 +126,11 @@ export async function loadAdapterVersion(ctx: StoreContext, versionId: string): 
  * Retrieval keys of every adapter of a base model, at each adapter's head (or at the version its alias
  * `alias` points to; adapters without that alias are left out) — what "adapters: auto" ranks by key.
  */
-export async function listAdapterKeys(ctx: StoreContext, baseModelId: string, options: { alias?: string } = {}): Promise<AdapterKey[]> {
+export async function listAdapterKeys(
+  ctx: StoreContext,
+  baseModelId: string,
+  options: { alias?: string } = {},
+): Promise<AdapterKey[]> {
   checkId(ctx.name, 'modelId', baseModelId);
   const alias = options.alias === undefined ? undefined : checkName(ctx.name, 'alias', options.alias);
   return guard(ctx, 'listAdapterKeys', async () => {
@@ -122,11 +143,17 @@ export async function listAdapterKeys(ctx: StoreContext, baseModelId: string, op
     for (const adapter of adapters) {
       let versionId = adapter.headVersionId;
       if (alias !== undefined) {
-        const [a] = await ctx.driver.db.select().from(aliases).where(and(eq(aliases.modelId, adapter.id), eq(aliases.name, alias)));
+        const [a] = await ctx.driver.db
+          .select()
+          .from(aliases)
+          .where(and(eq(aliases.modelId, adapter.id), eq(aliases.name, alias)));
         versionId = a?.versionId ?? null;
       }
       if (!versionId) continue;
-      const [meta] = await ctx.driver.db.select().from(adapterVersions).where(eq(adapterVersions.versionId, versionId));
+      const [meta] = await ctx.driver.db
+        .select()
+        .from(adapterVersions)
+        .where(eq(adapterVersions.versionId, versionId));
       if (!meta) continue;
       keys.push({
         adapterId: adapter.id,
@@ -142,10 +169,23 @@ export async function listAdapterKeys(ctx: StoreContext, baseModelId: string, op
   });
 }
 
-function checkFloats(ctx: StoreContext, field: string, value: unknown, length: number, min = 0, max = Number.MAX_SAFE_INTEGER): void {
-  if (!(value instanceof Float32Array)) throw new StoreValidationError(ctx.name, field, 'a Float32Array', value);
+function checkFloats(
+  ctx: StoreContext,
+  field: string,
+  value: unknown,
+  length: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): void {
+  if (!(value instanceof Float32Array))
+    throw new StoreValidationError(ctx.name, field, 'a Float32Array', value);
   if (value.length !== length || length < min || length > max) {
-    throw new StoreValidationError(ctx.name, `${field}.length`, min > 0 ? `in [${min}, ${max}]` : `${length}`, value.length);
+    throw new StoreValidationError(
+      ctx.name,
+      `${field}.length`,
+      min > 0 ? `in [${min}, ${max}]` : `${length}`,
+      value.length,
+    );
   }
 }
 

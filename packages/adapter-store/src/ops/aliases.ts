@@ -17,9 +17,15 @@ export async function createAlias(
   return guard(ctx, 'createAlias', () =>
     ctx.driver.transaction(async (tx) => {
       await checkVersionOf(ctx, tx.db, modelId, versionId);
-      const [row] = await tx.db.insert(aliases).values({ modelId, name, versionId }).onConflictDoNothing().returning();
+      const [row] = await tx.db
+        .insert(aliases)
+        .values({ modelId, name, versionId })
+        .onConflictDoNothing()
+        .returning();
       if (!row) throw new AlreadyExistsError(ctx.name, 'alias', `${modelId}/${name}`);
-      await tx.db.insert(aliasLog).values({ modelId, name, fromVersionId: null, toVersionId: versionId, actor, reason });
+      await tx.db
+        .insert(aliasLog)
+        .values({ modelId, name, fromVersionId: null, toVersionId: versionId, actor, reason });
       return toAlias(row);
     }),
   );
@@ -34,7 +40,10 @@ export async function moveAlias(
   input: { modelId: string; name: string; versionId: string; expectedVersionId?: string } & MoveAuthor,
 ): Promise<Alias> {
   const { modelId, name, versionId, actor, reason } = checkMove(ctx, input);
-  const expected = input.expectedVersionId === undefined ? undefined : checkId(ctx.name, 'expectedVersionId', input.expectedVersionId);
+  const expected =
+    input.expectedVersionId === undefined
+      ? undefined
+      : checkId(ctx.name, 'expectedVersionId', input.expectedVersionId);
   return guard(ctx, 'moveAlias', () =>
     ctx.driver.transaction(async (tx) => {
       const current = await lockAlias(ctx, tx.db, modelId, name);
@@ -48,7 +57,10 @@ export async function moveAlias(
 }
 
 /** Moves an alias back to where it pointed before its last move (a rollback is itself logged). */
-export async function rollbackAlias(ctx: StoreContext, input: { modelId: string; name: string } & MoveAuthor): Promise<Alias> {
+export async function rollbackAlias(
+  ctx: StoreContext,
+  input: { modelId: string; name: string } & MoveAuthor,
+): Promise<Alias> {
   const modelId = checkId(ctx.name, 'modelId', input?.modelId);
   const name = checkName(ctx.name, 'name', input.name);
   const actor = checkText(ctx.name, 'actor', input.actor, 200);
@@ -63,7 +75,8 @@ export async function rollbackAlias(ctx: StoreContext, input: { modelId: string;
         .orderBy(desc(aliasLog.id))
         .limit(1);
       const previous = last?.fromVersionId;
-      if (!previous) throw new StoreValidationError(ctx.name, 'name', 'an alias that has been moved before', name);
+      if (!previous)
+        throw new StoreValidationError(ctx.name, 'name', 'an alias that has been moved before', name);
       await checkVersionOf(ctx, tx.db, modelId, previous);
       return move(tx.db, current, previous, actor, reason);
     }),
@@ -75,7 +88,10 @@ export async function getAlias(ctx: StoreContext, modelId: string, name: string)
   checkId(ctx.name, 'modelId', modelId);
   checkName(ctx.name, 'name', name);
   return guard(ctx, 'getAlias', async () => {
-    const [row] = await ctx.driver.db.select().from(aliases).where(and(eq(aliases.modelId, modelId), eq(aliases.name, name)));
+    const [row] = await ctx.driver.db
+      .select()
+      .from(aliases)
+      .where(and(eq(aliases.modelId, modelId), eq(aliases.name, name)));
     if (!row) throw new NotFoundError(ctx.name, 'alias', `${modelId}/${name}`);
     return toAlias(row);
   });
@@ -85,7 +101,11 @@ export async function getAlias(ctx: StoreContext, modelId: string, name: string)
 export async function listAliases(ctx: StoreContext, modelId: string): Promise<Alias[]> {
   checkId(ctx.name, 'modelId', modelId);
   return guard(ctx, 'listAliases', async () => {
-    const rows = await ctx.driver.db.select().from(aliases).where(eq(aliases.modelId, modelId)).orderBy(asc(aliases.name));
+    const rows = await ctx.driver.db
+      .select()
+      .from(aliases)
+      .where(eq(aliases.modelId, modelId))
+      .orderBy(asc(aliases.name));
     return rows.map(toAlias);
   });
 }
@@ -104,7 +124,10 @@ export async function aliasHistory(ctx: StoreContext, modelId: string, name: str
   });
 }
 
-function checkMove(ctx: StoreContext, input: { modelId: string; name: string; versionId: string } & MoveAuthor) {
+function checkMove(
+  ctx: StoreContext,
+  input: { modelId: string; name: string; versionId: string } & MoveAuthor,
+) {
   return {
     modelId: checkId(ctx.name, 'modelId', input?.modelId),
     name: checkName(ctx.name, 'name', input.name),
@@ -125,9 +148,13 @@ async function lockAlias(ctx: StoreContext, db: Db, modelId: string, name: strin
 }
 
 async function checkVersionOf(ctx: StoreContext, db: Db, modelId: string, versionId: string): Promise<void> {
-  const [row] = await db.select({ modelId: versions.modelId }).from(versions).where(eq(versions.id, versionId));
+  const [row] = await db
+    .select({ modelId: versions.modelId })
+    .from(versions)
+    .where(eq(versions.id, versionId));
   if (!row) throw new NotFoundError(ctx.name, 'version', versionId);
-  if (row.modelId !== modelId) throw new StoreValidationError(ctx.name, 'versionId', `a version of model ${modelId}`, versionId);
+  if (row.modelId !== modelId)
+    throw new StoreValidationError(ctx.name, 'versionId', `a version of model ${modelId}`, versionId);
 }
 
 async function move(db: Db, current: Alias, to: string, actor: string, reason: string): Promise<Alias> {
@@ -137,7 +164,14 @@ async function move(db: Db, current: Alias, to: string, actor: string, reason: s
     .set({ versionId: to, updatedAt: new Date() })
     .where(and(eq(aliases.modelId, current.modelId), eq(aliases.name, current.name)))
     .returning();
-  await db.insert(aliasLog).values({ modelId: current.modelId, name: current.name, fromVersionId: current.versionId, toVersionId: to, actor, reason });
+  await db.insert(aliasLog).values({
+    modelId: current.modelId,
+    name: current.name,
+    fromVersionId: current.versionId,
+    toVersionId: to,
+    actor,
+    reason,
+  });
   if (!row) throw new Error('alias vanished under its row lock');
   return toAlias(row);
 }

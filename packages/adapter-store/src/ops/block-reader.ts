@@ -22,7 +22,10 @@ function chunksOf(entries: readonly ManifestEntry[], chunkBytes: number): Manife
   return chunks;
 }
 
-async function fetchChunk(ctx: StoreContext, chunk: readonly ManifestEntry[]): Promise<Map<string, Uint8Array>> {
+async function fetchChunk(
+  ctx: StoreContext,
+  chunk: readonly ManifestEntry[],
+): Promise<Map<string, Uint8Array>> {
   const hashes = [...new Set(chunk.map((e) => e.hash))];
   const found = new Map<string, Uint8Array>();
   for await (const row of ctx.driver.readBlocks(hashes)) found.set(row.hash, row.bytes);
@@ -35,7 +38,10 @@ async function fetchChunk(ctx: StoreContext, chunk: readonly ManifestEntry[]): P
  * weights. Reads go in chunks of `ctx.chunkBytes` and the next chunk is fetched while the current one
  * is consumed, so memory stays at about two chunks.
  */
-export async function* streamBlocks(ctx: StoreContext, entries: readonly ManifestEntry[]): AsyncGenerator<TensorBlock> {
+export async function* streamBlocks(
+  ctx: StoreContext,
+  entries: readonly ManifestEntry[],
+): AsyncGenerator<TensorBlock> {
   const chunks = chunksOf(entries, ctx.chunkBytes);
   // Settled eagerly so that a prefetch failing while the consumer is busy is not an unhandled rejection.
   const prefetch = (chunk: ManifestEntry[] | undefined): Promise<Settled> | undefined =>

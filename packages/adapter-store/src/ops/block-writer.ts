@@ -60,11 +60,11 @@ export async function writeBlocks(
     const present = new Set(existing.map((r) => r.hash));
     const missing = batch.filter((b) => !present.has(b.hash));
     reusedBlocks += batch.length - missing.length;
+    // A hash inserted concurrently by another commit is skipped by the driver: then it counts as reused.
     const inserted = await tx.insertBlocks(missing.map((b) => ({ hash: b.hash, bytes: b.bytes })));
-    writtenBlocks += inserted;
-    // A concurrent insert of the same hash (postgres fallback path) means fewer bytes were ours to write.
-    writtenBytes += inserted === missing.length ? missing.reduce((n, b) => n + b.bytes.byteLength, 0) : 0;
-    reusedBlocks += missing.length - inserted;
+    writtenBlocks += inserted.rows;
+    writtenBytes += inserted.bytes;
+    reusedBlocks += missing.length - inserted.rows;
   };
 
   for await (const block of source as AsyncIterable<TensorBlock>) {

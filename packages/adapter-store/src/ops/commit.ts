@@ -28,13 +28,23 @@ export interface CommitHooks {
  * `VersionConflictError` — never a lost update. The parent may be any version of the line (branching
  * after a rollback), but only by someone who saw the current head.
  */
-export async function commitLine(ctx: StoreContext, input: CommitInput, hooks: CommitHooks): Promise<CommitResult> {
+export async function commitLine(
+  ctx: StoreContext,
+  input: CommitInput,
+  hooks: CommitHooks,
+): Promise<CommitResult> {
   const driver = ctx.name;
   const modelId = checkId(driver, 'modelId', input?.modelId);
   const parentId = input.parentId === null ? null : checkId(driver, 'parentId', input.parentId);
   const expectedHead =
-    input.expectedHeadId === undefined ? parentId : input.expectedHeadId === null ? null : checkId(driver, 'expectedHeadId', input.expectedHeadId);
-  const removed = new Set((input.removeBlocks ?? []).map((n, i) => checkBlockName(driver, `removeBlocks[${i}]`, n)));
+    input.expectedHeadId === undefined
+      ? parentId
+      : input.expectedHeadId === null
+        ? null
+        : checkId(driver, 'expectedHeadId', input.expectedHeadId);
+  const removed = new Set(
+    (input.removeBlocks ?? []).map((n, i) => checkBlockName(driver, `removeBlocks[${i}]`, n)),
+  );
   if (input.config !== undefined) checkJson(driver, 'config', input.config);
   const meta = checkCommitMeta(driver, input);
 
@@ -45,7 +55,12 @@ export async function commitLine(ctx: StoreContext, input: CommitInput, hooks: C
       if (!modelRow) throw new NotFoundError(driver, 'model', modelId);
       const model = toModel(modelRow);
       if (model.kind !== hooks.kind) {
-        throw new StoreValidationError(driver, 'modelId', `a line of kind '${hooks.kind}'`, `${model.kind} ${modelId}`);
+        throw new StoreValidationError(
+          driver,
+          'modelId',
+          `a line of kind '${hooks.kind}'`,
+          `${model.kind} ${modelId}`,
+        );
       }
       // Fail fast, before streaming any bytes; the conditional UPDATE below is what decides.
       if (model.headVersionId !== expectedHead) {
@@ -60,16 +75,21 @@ export async function commitLine(ctx: StoreContext, input: CommitInput, hooks: C
         }
         parentConfig = parent.config as JsonValue;
       }
-      await checkLineageStream(tx.db, driver, meta.lineage.streamId, [modelId, ...(model.baseModelId ? [model.baseModelId] : [])]);
+      await checkLineageStream(tx.db, driver, meta.lineage.streamId, [
+        modelId,
+        ...(model.baseModelId ? [model.baseModelId] : []),
+      ]);
       const parentManifest = parentId === null ? [] : await readManifest(tx.db, parentId);
       const parentNames = new Set(parentManifest.map((e) => e.name));
       for (const name of removed) {
-        if (!parentNames.has(name)) throw new StoreValidationError(driver, 'removeBlocks', 'names of parent blocks', name);
+        if (!parentNames.has(name))
+          throw new StoreValidationError(driver, 'removeBlocks', 'names of parent blocks', name);
       }
 
       const written = await writeBlocks(ctx, tx, input.blocks);
       for (const e of written.entries) {
-        if (removed.has(e.name)) throw new StoreValidationError(driver, 'removeBlocks', 'names not also written', e.name);
+        if (removed.has(e.name))
+          throw new StoreValidationError(driver, 'removeBlocks', 'names not also written', e.name);
       }
       const manifest = mergeManifest(parentManifest, written.entries, removed);
 
@@ -84,7 +104,10 @@ export async function commitLine(ctx: StoreContext, input: CommitInput, hooks: C
         )
         .returning({ seq: models.versionCount });
       if (!bumped) {
-        const [now] = await tx.db.select({ head: models.headVersionId }).from(models).where(eq(models.id, modelId));
+        const [now] = await tx.db
+          .select({ head: models.headVersionId })
+          .from(models)
+          .where(eq(models.id, modelId));
         throw new VersionConflictError(driver, modelId, 'head', expectedHead, now?.head ?? null);
       }
 

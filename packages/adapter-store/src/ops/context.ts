@@ -49,7 +49,7 @@ export async function guard<T>(ctx: StoreContext, operation: string, fn: () => P
     return await fn();
   } catch (error) {
     if (error instanceof AdapterStoreError) throw error;
-    throw new StoreDatabaseError(ctx.name, operation, rootCause(error));
+    throw new StoreDatabaseError(ctx.name, operation, rootCause(error), sqlState(error));
   }
 }
 

@@ -12,7 +12,10 @@ export async function collectGarbage(ctx: StoreContext): Promise<GcResult> {
   return guard(ctx, 'collectGarbage', () =>
     ctx.driver.transaction(async (tx) => {
       await lockBlocksExclusive(tx.db);
-      const usedByVersion = tx.db.select({ one: versionBlocks.name }).from(versionBlocks).where(eq(versionBlocks.blockHash, blocks.hash));
+      const usedByVersion = tx.db
+        .select({ one: versionBlocks.name })
+        .from(versionBlocks)
+        .where(eq(versionBlocks.blockHash, blocks.hash));
       const usedByState = tx.db
         .select({ one: regularizationBlocks.name })
         .from(regularizationBlocks)

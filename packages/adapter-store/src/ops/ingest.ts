@@ -34,8 +34,17 @@ export function batchChecksum(texts: readonly string[]): string {
 export async function recordBatch(ctx: StoreContext, input: BatchInput): Promise<BatchReceipt> {
   const streamId = checkId(ctx.name, 'streamId', input?.streamId);
   const key = checkKey(ctx.name, 'idempotencyKey', input.idempotencyKey);
-  if (!Array.isArray(input.records) || input.records.length === 0 || input.records.length > MAX_BATCH_RECORDS) {
-    throw new StoreValidationError(ctx.name, 'records', `an array of 1 to ${MAX_BATCH_RECORDS} records`, input.records?.length);
+  if (
+    !Array.isArray(input.records) ||
+    input.records.length === 0 ||
+    input.records.length > MAX_BATCH_RECORDS
+  ) {
+    throw new StoreValidationError(
+      ctx.name,
+      'records',
+      `an array of 1 to ${MAX_BATCH_RECORDS} records`,
+      input.records?.length,
+    );
   }
   const texts = input.records.map((r, i) => checkJson(ctx.name, `records[${i}]`, r, MAX_RECORD_CHARS));
   const checksum = batchChecksum(texts);
@@ -56,7 +65,14 @@ export async function recordBatch(ctx: StoreContext, input: BatchInput): Promise
         const firstOffset = bumped.next - count;
         const [row] = await tx.db
           .insert(ingestBatches)
-          .values({ id: randomUUID(), streamId, idempotencyKey: key, firstOffset, recordCount: count, checksum })
+          .values({
+            id: randomUUID(),
+            streamId,
+            idempotencyKey: key,
+            firstOffset,
+            recordCount: count,
+            checksum,
+          })
           .onConflictDoNothing()
           .returning();
         if (!row) throw new LostKeyRace();
@@ -77,7 +93,11 @@ export async function recordBatch(ctx: StoreContext, input: BatchInput): Promise
 }
 
 /** The receipt of a batch by idempotency key, or `NotFoundError`. */
-export async function getBatch(ctx: StoreContext, streamId: string, idempotencyKey: string): Promise<BatchReceipt> {
+export async function getBatch(
+  ctx: StoreContext,
+  streamId: string,
+  idempotencyKey: string,
+): Promise<BatchReceipt> {
   checkId(ctx.name, 'streamId', streamId);
   checkKey(ctx.name, 'idempotencyKey', idempotencyKey);
   return guard(ctx, 'getBatch', async () => {
@@ -108,7 +128,12 @@ export async function listBatches(
 }
 
 /** Marks a batch consumed (trained into a version) or discarded. */
-export async function setBatchStatus(ctx: StoreContext, streamId: string, idempotencyKey: string, status: BatchStatus): Promise<BatchReceipt> {
+export async function setBatchStatus(
+  ctx: StoreContext,
+  streamId: string,
+  idempotencyKey: string,
+  status: BatchStatus,
+): Promise<BatchReceipt> {
   checkId(ctx.name, 'streamId', streamId);
   checkKey(ctx.name, 'idempotencyKey', idempotencyKey);
   if (!['acknowledged', 'consumed', 'discarded'].includes(status)) {
@@ -125,7 +150,11 @@ export async function setBatchStatus(ctx: StoreContext, streamId: string, idempo
   });
 }
 
-export async function findBatch(db: Db, streamId: string, key: string): Promise<typeof ingestBatches.$inferSelect | undefined> {
+export async function findBatch(
+  db: Db,
+  streamId: string,
+  key: string,
+): Promise<typeof ingestBatches.$inferSelect | undefined> {
   const [row] = await db
     .select()
     .from(ingestBatches)
@@ -147,7 +176,12 @@ export function toReceipt(row: typeof ingestBatches.$inferSelect, replayed: bool
   };
 }
 
-function replayOf(ctx: StoreContext, row: typeof ingestBatches.$inferSelect, checksum: string, count: number): BatchReceipt {
+function replayOf(
+  ctx: StoreContext,
+  row: typeof ingestBatches.$inferSelect,
+  checksum: string,
+  count: number,
+): BatchReceipt {
   if (row.checksum !== checksum || row.recordCount !== count) {
     throw new IdempotencyConflictError(ctx.name, row.streamId, row.idempotencyKey);
   }

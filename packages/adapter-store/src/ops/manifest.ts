@@ -59,7 +59,11 @@ export function manifestJson(entries: readonly ManifestEntry[]): string {
 }
 
 /** Inserts manifest rows for `versionId` in one statement, whatever their number. */
-export async function insertManifest(db: Db, versionId: string, entries: readonly ManifestEntry[]): Promise<void> {
+export async function insertManifest(
+  db: Db,
+  versionId: string,
+  entries: readonly ManifestEntry[],
+): Promise<void> {
   if (entries.length === 0) return;
   await db.execute(sql`
     insert into ${versionBlocks} ("version_id", "name", "block_hash", "dtype", "shape", "byte_length")

@@ -1,8 +1,8 @@
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import { BlockIntegrityError, NotFoundError } from '../errors.js';
 import { streamRecords } from '../schema/index.js';
-import type { BatchReceipt, StreamRecord } from '../types-data.js';
 import type { JsonValue } from '../types.js';
+import type { BatchReceipt, StreamRecord } from '../types-data.js';
 import { checkId, checkInt, checkKey } from '../validation.js';
 import { guard, type StoreContext } from './context.js';
 import { batchChecksum, findBatch, toReceipt } from './ingest.js';
@@ -56,8 +56,17 @@ export async function readBatch(
     const texts = rows.map((r) => r.text);
     const actual = batchChecksum(texts);
     if (rows.length !== row.recordCount || actual !== row.checksum) {
-      throw new BlockIntegrityError(ctx.name, `batch ${idempotencyKey}`, row.checksum, 'hash_mismatch', `${rows.length} records hash to ${actual}`);
+      throw new BlockIntegrityError(
+        ctx.name,
+        `batch ${idempotencyKey}`,
+        row.checksum,
+        'hash_mismatch',
+        `${rows.length} records hash to ${actual}`,
+      );
     }
-    return { receipt: toReceipt(row, false), records: rows.map((r) => ({ offset: r.offset, data: JSON.parse(r.text) as JsonValue })) };
+    return {
+      receipt: toReceipt(row, false),
+      records: rows.map((r) => ({ offset: r.offset, data: JSON.parse(r.text) as JsonValue })),
+    };
   });
 }

@@ -1,11 +1,11 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { AlreadyExistsError, NotFoundError } from '../errors.js';
 import { regularizationBlocks, regularizationStates, versions } from '../schema/index.js';
-import type { RegularizationState } from '../types-data.js';
 import type { BlockSource, JsonValue } from '../types.js';
+import type { RegularizationState } from '../types-data.js';
 import { checkId, checkJson, checkName } from '../validation.js';
-import { writeBlocks } from './block-writer.js';
 import { collect, streamBlocks } from './block-reader.js';
+import { writeBlocks } from './block-writer.js';
 import { guard, lockBlocksShared, type StoreContext } from './context.js';
 import { byName, manifestJson } from './manifest.js';
 import { toManifestEntry } from './rows.js';
@@ -26,9 +26,16 @@ export async function saveRegularization(
   return guard(ctx, 'saveRegularization', () =>
     ctx.driver.transaction(async (tx) => {
       await lockBlocksShared(tx.db);
-      const [version] = await tx.db.select({ id: versions.id }).from(versions).where(eq(versions.id, versionId));
+      const [version] = await tx.db
+        .select({ id: versions.id })
+        .from(versions)
+        .where(eq(versions.id, versionId));
       if (!version) throw new NotFoundError(ctx.name, 'version', versionId);
-      const [state] = await tx.db.insert(regularizationStates).values({ versionId, method, meta }).onConflictDoNothing().returning();
+      const [state] = await tx.db
+        .insert(regularizationStates)
+        .values({ versionId, method, meta })
+        .onConflictDoNothing()
+        .returning();
       if (!state) throw new AlreadyExistsError(ctx.name, 'regularization state', `${versionId}/${method}`);
       const written = await writeBlocks(ctx, tx, input.tensors, 'tensors');
       if (written.entries.length > 0) {
@@ -37,13 +44,21 @@ export async function saveRegularization(
           select ${versionId}::uuid, ${method}, e->>'name', e->>'hash', e->>'dtype', e->'shape', (e->>'bytes')::bigint
           from jsonb_array_elements(${manifestJson(written.entries)}::jsonb) as e`);
       }
-      return { writtenBlocks: written.writtenBlocks, writtenBytes: written.writtenBytes, reusedBlocks: written.reusedBlocks };
+      return {
+        writtenBlocks: written.writtenBlocks,
+        writtenBytes: written.writtenBytes,
+        reusedBlocks: written.reusedBlocks,
+      };
     }),
   );
 }
 
 /** Loads one regularization state with its tensors (hash-verified), or `NotFoundError`. */
-export async function loadRegularization(ctx: StoreContext, versionId: string, method: string): Promise<RegularizationState> {
+export async function loadRegularization(
+  ctx: StoreContext,
+  versionId: string,
+  method: string,
+): Promise<RegularizationState> {
   checkId(ctx.name, 'versionId', versionId);
   checkName(ctx.name, 'method', method);
   return guard(ctx, 'loadRegularization', async () => {

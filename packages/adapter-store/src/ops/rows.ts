@@ -1,7 +1,16 @@
 import type { BlockDType } from '@peer/core/serialization';
 import type { InferSelectModel } from 'drizzle-orm';
 import type { aliases, aliasLog, models, tenants, versionBlocks, versions } from '../schema/index.js';
-import type { Alias, AliasMove, JsonObject, JsonValue, ManifestEntry, Model, Tenant, Version } from '../types.js';
+import type {
+  Alias,
+  AliasMove,
+  JsonObject,
+  JsonValue,
+  ManifestEntry,
+  Model,
+  Tenant,
+  Version,
+} from '../types.js';
 
 /** Row → public type mappers: the only place that knows column-to-field naming. */
 export function toTenant(row: InferSelectModel<typeof tenants>): Tenant {
@@ -45,7 +54,9 @@ export function toVersion(row: InferSelectModel<typeof versions>): Version {
   };
 }
 
-export function toManifestEntry(row: Pick<InferSelectModel<typeof versionBlocks>, 'name' | 'blockHash' | 'dtype' | 'shape' | 'byteLength'>): ManifestEntry {
+export function toManifestEntry(
+  row: Pick<InferSelectModel<typeof versionBlocks>, 'name' | 'blockHash' | 'dtype' | 'shape' | 'byteLength'>,
+): ManifestEntry {
   return {
     name: row.name,
     hash: row.blockHash,

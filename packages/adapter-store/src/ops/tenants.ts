@@ -64,7 +64,11 @@ export async function getModel(ctx: StoreContext, id: string): Promise<Model> {
 }
 
 /** Finds a tenant's model by name. */
-export async function findModel(ctx: StoreContext, tenantId: string, name: string): Promise<Model | undefined> {
+export async function findModel(
+  ctx: StoreContext,
+  tenantId: string,
+  name: string,
+): Promise<Model | undefined> {
   checkId(ctx.name, 'tenantId', tenantId);
   checkName(ctx.name, 'name', name);
   return guard(ctx, 'findModel', async () => {

@@ -26,9 +26,19 @@ export async function verifyVersion(
     const manifest = await readManifest(ctx.driver.db, versionId);
     const total = manifest.reduce((n, e) => n + e.byteLength, 0);
     const hash = manifestHash(manifest);
-    if (manifest.length !== version.blockCount || total !== version.totalBytes || hash !== version.contentHash) {
+    if (
+      manifest.length !== version.blockCount ||
+      total !== version.totalBytes ||
+      hash !== version.contentHash
+    ) {
       const detail = `${manifest.length} blocks / ${total} bytes / ${hash} stored vs ${version.blockCount} / ${version.totalBytes} / ${version.contentHash} committed`;
-      throw new BlockIntegrityError(ctx.name, `manifest of version ${versionId}`, version.contentHash, 'manifest_mismatch', detail);
+      throw new BlockIntegrityError(
+        ctx.name,
+        `manifest of version ${versionId}`,
+        version.contentHash,
+        'manifest_mismatch',
+        detail,
+      );
     }
     if (options.data === false) return { versionId, blocks: manifest.length, bytes: total };
     let blocks = 0;

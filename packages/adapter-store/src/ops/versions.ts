@@ -23,7 +23,11 @@ export async function getVersion(ctx: StoreContext, id: string): Promise<Version
 export async function listVersions(ctx: StoreContext, modelId: string): Promise<Version[]> {
   checkId(ctx.name, 'modelId', modelId);
   return guard(ctx, 'listVersions', async () => {
-    const rows = await ctx.driver.db.select().from(versions).where(eq(versions.modelId, modelId)).orderBy(asc(versions.seq));
+    const rows = await ctx.driver.db
+      .select()
+      .from(versions)
+      .where(eq(versions.modelId, modelId))
+      .orderBy(asc(versions.seq));
     return rows.map(toVersion);
   });
 }
@@ -34,7 +38,8 @@ export async function lineage(ctx: StoreContext, versionId: string): Promise<Ver
     const start = await getVersion(ctx, versionId);
     const all = new Map((await listVersions(ctx, start.modelId)).map((v) => [v.id, v]));
     const chain: Version[] = [];
-    for (let v: Version | undefined = start; v; v = v.parentId ? all.get(v.parentId) : undefined) chain.push(v);
+    for (let v: Version | undefined = start; v; v = v.parentId ? all.get(v.parentId) : undefined)
+      chain.push(v);
     return chain;
   });
 }
@@ -86,9 +91,18 @@ export async function deleteVersion(ctx: StoreContext, versionId: string): Promi
           throw new StoreValidationError(ctx.name, 'versionId', `a version that is not ${why}`, versionId);
         }
       };
-      await inUse('a head', tx.db.select({ id: models.id }).from(models).where(eq(models.headVersionId, versionId)));
-      await inUse('aliased', tx.db.select({ n: aliases.name }).from(aliases).where(eq(aliases.versionId, versionId)));
-      await inUse('a parent', tx.db.select({ id: versions.id }).from(versions).where(eq(versions.parentId, versionId)).limit(1));
+      await inUse(
+        'a head',
+        tx.db.select({ id: models.id }).from(models).where(eq(models.headVersionId, versionId)),
+      );
+      await inUse(
+        'aliased',
+        tx.db.select({ n: aliases.name }).from(aliases).where(eq(aliases.versionId, versionId)),
+      );
+      await inUse(
+        'a parent',
+        tx.db.select({ id: versions.id }).from(versions).where(eq(versions.parentId, versionId)).limit(1),
+      );
       await tx.db.delete(versions).where(eq(versions.id, versionId));
     }),
   );

@@ -9,7 +9,12 @@ import { type RandomSource, randomIntBelow } from './rng.js';
  * Returns, for each slot written by this batch, the index (within `count`) of the item that ends up in
  * it; items overwritten later in the same batch are never written at all.
  */
-export function planReservoir(capacity: number, seen: number, count: number, rng: RandomSource): Map<number, number> {
+export function planReservoir(
+  capacity: number,
+  seen: number,
+  count: number,
+  rng: RandomSource,
+): Map<number, number> {
   const writes = new Map<number, number>();
   for (let i = 0; i < count; i++) {
     const t = seen + i; // 0-based position of this item in the whole stream

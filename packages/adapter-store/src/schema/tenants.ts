@@ -45,11 +45,7 @@ export const models = pgTable(
   (t) => [
     check('models_kind_check', sql`${t.kind} in ('model', 'adapter')`),
     check('models_base_check', sql`(${t.kind} = 'adapter') = (${t.baseModelId} is not null)`),
-    uniqueIndex('models_tenant_name_unique')
-      .on(t.tenantId, t.name)
-      .where(sql`${t.kind} = 'model'`),
-    uniqueIndex('models_base_name_unique')
-      .on(t.baseModelId, t.name)
-      .where(sql`${t.kind} = 'adapter'`),
+    uniqueIndex('models_tenant_name_unique').on(t.tenantId, t.name).where(sql`${t.kind} = 'model'`),
+    uniqueIndex('models_base_name_unique').on(t.baseModelId, t.name).where(sql`${t.kind} = 'adapter'`),
   ],
 );

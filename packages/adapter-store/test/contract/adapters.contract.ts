@@ -11,7 +11,11 @@ export function adapterContract(h: HarnessRef): void {
     it('commits, loads, aliases and lists LoRA adapter versions like model versions', async () => {
       const { store } = h();
       const { model } = await freshModel(store);
-      const adapter = await store.createAdapter({ modelId: model.id, name: 'legal', targetLayer: 'block0.ffn.up' });
+      const adapter = await store.createAdapter({
+        modelId: model.id,
+        name: 'legal',
+        targetLayer: 'block0.ffn.up',
+      });
       expect(adapter).toMatchObject({ kind: 'adapter', baseModelId: model.id });
       const input = { adapterId: adapter.id, rank: 4, alpha: 8, dIn: 16, dOut: 12 };
       const v1 = await store.commitAdapterVersion({
@@ -23,16 +27,40 @@ export function adapterContract(h: HarnessRef): void {
         message: 'first legal stream',
       });
       const loaded = await store.loadAdapterVersion(v1.version.id);
-      expect(loaded).toMatchObject({ name: 'legal', targetLayer: 'block0.ffn.up', rank: 4, alpha: 8, dIn: 16, dOut: 12 });
+      expect(loaded).toMatchObject({
+        name: 'legal',
+        targetLayer: 'block0.ffn.up',
+        rank: 4,
+        alpha: 8,
+        dIn: 16,
+        dOut: 12,
+      });
       expect([...loaded.a]).toEqual([...ramp(64, 0.5)]);
       expect([...loaded.b]).toEqual([...ramp(48, -1)]);
       expect([...loaded.retrievalKey]).toEqual([...ramp(8, 0.25)]);
-      const v2 = await store.commitAdapterVersion({ ...input, parentId: v1.version.id, a: ramp(64, 0.5), b: ramp(48, 2), retrievalKey: ramp(8, 1) });
+      const v2 = await store.commitAdapterVersion({
+        ...input,
+        parentId: v1.version.id,
+        a: ramp(64, 0.5),
+        b: ramp(48, 2),
+        retrievalKey: ramp(8, 1),
+      });
       expect(v2).toMatchObject({ writtenBlocks: 1, reusedBlocks: 1 });
       await expect(
-        store.commitAdapterVersion({ ...input, parentId: v1.version.id, a: ramp(64, 1), b: ramp(48, 1), retrievalKey: ramp(8, 1) }),
+        store.commitAdapterVersion({
+          ...input,
+          parentId: v1.version.id,
+          a: ramp(64, 1),
+          b: ramp(48, 1),
+          retrievalKey: ramp(8, 1),
+        }),
       ).rejects.toBeInstanceOf(VersionConflictError);
-      await store.createAlias({ modelId: adapter.id, name: 'production', versionId: v1.version.id, actor: 't' });
+      await store.createAlias({
+        modelId: adapter.id,
+        name: 'production',
+        versionId: v1.version.id,
+        actor: 't',
+      });
       const keys = await store.listAdapterKeys(model.id);
       expect(keys.map((k) => [k.name, k.versionId])).toEqual([['legal', v2.version.id]]);
       const prodKeys = await store.listAdapterKeys(model.id, { alias: 'production' });
@@ -45,13 +73,27 @@ export function adapterContract(h: HarnessRef): void {
       const { store } = h();
       const { model } = await freshModel(store);
       const adapter = await store.createAdapter({ modelId: model.id, name: 'x', targetLayer: 'l0' });
-      await expect(store.createAdapter({ modelId: model.id, name: 'x', targetLayer: 'l0' })).rejects.toBeInstanceOf(AlreadyExistsError);
-      await expect(store.commitVersion({ modelId: adapter.id, parentId: null, blocks: [] })).rejects.toBeInstanceOf(StoreValidationError);
-      const bad = { adapterId: adapter.id, parentId: null, rank: 2, alpha: 1, dIn: 3, dOut: 3, retrievalKey: ramp(2, 1) };
-      await expect(store.commitAdapterVersion({ ...bad, a: ramp(5, 1), b: ramp(6, 1) })).rejects.toBeInstanceOf(StoreValidationError);
-      await expect(store.commitAdapterVersion({ ...bad, alpha: Number.NaN, a: ramp(6, 1), b: ramp(6, 1) })).rejects.toBeInstanceOf(
-        StoreValidationError,
-      );
+      await expect(
+        store.createAdapter({ modelId: model.id, name: 'x', targetLayer: 'l0' }),
+      ).rejects.toBeInstanceOf(AlreadyExistsError);
+      await expect(
+        store.commitVersion({ modelId: adapter.id, parentId: null, blocks: [] }),
+      ).rejects.toBeInstanceOf(StoreValidationError);
+      const bad = {
+        adapterId: adapter.id,
+        parentId: null,
+        rank: 2,
+        alpha: 1,
+        dIn: 3,
+        dOut: 3,
+        retrievalKey: ramp(2, 1),
+      };
+      await expect(
+        store.commitAdapterVersion({ ...bad, a: ramp(5, 1), b: ramp(6, 1) }),
+      ).rejects.toBeInstanceOf(StoreValidationError);
+      await expect(
+        store.commitAdapterVersion({ ...bad, alpha: Number.NaN, a: ramp(6, 1), b: ramp(6, 1) }),
+      ).rejects.toBeInstanceOf(StoreValidationError);
       await expect(
         store.commitAdapterVersion({ ...bad, adapterId: model.id, a: ramp(6, 1), b: ramp(6, 1) }),
       ).rejects.toBeInstanceOf(StoreValidationError);

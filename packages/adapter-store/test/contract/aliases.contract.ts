@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AlreadyExistsError, NotFoundError, StoreValidationError, VersionConflictError } from '../../src/index.js';
+import {
+  AlreadyExistsError,
+  NotFoundError,
+  StoreValidationError,
+  VersionConflictError,
+} from '../../src/index.js';
 import { collect, smallBlock } from '../helpers/layer.js';
 import { freshModel, type HarnessRef } from './harness.js';
 
@@ -9,9 +14,22 @@ export function aliasContract(h: HarnessRef): void {
     it('moves an alias, logs every move (who, when, from, to, why) and rolls back with one move', async () => {
       const { store } = h();
       const { model } = await freshModel(store);
-      const v1 = await store.commitVersion({ modelId: model.id, parentId: null, blocks: [smallBlock('a', 1)] });
-      const v2 = await store.commitVersion({ modelId: model.id, parentId: v1.version.id, blocks: [smallBlock('a', 2)] });
-      await store.createAlias({ modelId: model.id, name: 'production', versionId: v1.version.id, actor: 'alice' });
+      const v1 = await store.commitVersion({
+        modelId: model.id,
+        parentId: null,
+        blocks: [smallBlock('a', 1)],
+      });
+      const v2 = await store.commitVersion({
+        modelId: model.id,
+        parentId: v1.version.id,
+        blocks: [smallBlock('a', 2)],
+      });
+      await store.createAlias({
+        modelId: model.id,
+        name: 'production',
+        versionId: v1.version.id,
+        actor: 'alice',
+      });
       const moved = await store.moveAlias({
         modelId: model.id,
         name: 'production',
@@ -20,7 +38,12 @@ export function aliasContract(h: HarnessRef): void {
         reason: 'stream 2 trained',
       });
       expect(moved.versionId).toBe(v2.version.id);
-      const back = await store.rollbackAlias({ modelId: model.id, name: 'production', actor: 'carol', reason: 'bad stream' });
+      const back = await store.rollbackAlias({
+        modelId: model.id,
+        name: 'production',
+        actor: 'carol',
+        reason: 'bad stream',
+      });
       expect(back.versionId).toBe(v1.version.id);
       expect((await store.getAlias(model.id, 'production')).versionId).toBe(v1.version.id);
       const log = await store.aliasHistory(model.id, 'production');
@@ -33,7 +56,9 @@ export function aliasContract(h: HarnessRef): void {
       // The rolled-back-to version serves the old weights.
       const [a] = await collect(store.loadBlocks(back.versionId));
       expect(new Float32Array(a?.bytes.buffer ?? new ArrayBuffer(4), a?.bytes.byteOffset, 1)[0]).toBe(1);
-      await expect(h().exec(`delete from alias_log where model_id = '${model.id}'`)).rejects.toThrow(/not allowed/);
+      await expect(h().exec(`delete from alias_log where model_id = '${model.id}'`)).rejects.toThrow(
+        /not allowed/,
+      );
       expect((await store.listAliases(model.id)).map((a) => a.name)).toEqual(['production']);
     });
 
@@ -41,22 +66,40 @@ export function aliasContract(h: HarnessRef): void {
       const { store } = h();
       const { model } = await freshModel(store);
       const other = await freshModel(store);
-      const v1 = await store.commitVersion({ modelId: model.id, parentId: null, blocks: [smallBlock('a', 1)] });
-      const v2 = await store.commitVersion({ modelId: model.id, parentId: v1.version.id, blocks: [smallBlock('a', 2)] });
-      const foreign = await store.commitVersion({ modelId: other.model.id, parentId: null, blocks: [smallBlock('a', 3)] });
+      const v1 = await store.commitVersion({
+        modelId: model.id,
+        parentId: null,
+        blocks: [smallBlock('a', 1)],
+      });
+      const v2 = await store.commitVersion({
+        modelId: model.id,
+        parentId: v1.version.id,
+        blocks: [smallBlock('a', 2)],
+      });
+      const foreign = await store.commitVersion({
+        modelId: other.model.id,
+        parentId: null,
+        blocks: [smallBlock('a', 3)],
+      });
       await store.createAlias({ modelId: model.id, name: 'staging', versionId: v1.version.id, actor: 'a' });
       await expect(
         store.createAlias({ modelId: model.id, name: 'staging', versionId: v2.version.id, actor: 'a' }),
       ).rejects.toBeInstanceOf(AlreadyExistsError);
       await expect(
-        store.moveAlias({ modelId: model.id, name: 'staging', versionId: v2.version.id, expectedVersionId: v2.version.id, actor: 'a' }),
+        store.moveAlias({
+          modelId: model.id,
+          name: 'staging',
+          versionId: v2.version.id,
+          expectedVersionId: v2.version.id,
+          actor: 'a',
+        }),
       ).rejects.toBeInstanceOf(VersionConflictError);
       await expect(
         store.moveAlias({ modelId: model.id, name: 'staging', versionId: foreign.version.id, actor: 'a' }),
       ).rejects.toBeInstanceOf(StoreValidationError);
-      await expect(store.rollbackAlias({ modelId: model.id, name: 'staging', actor: 'a' })).rejects.toBeInstanceOf(
-        StoreValidationError,
-      );
+      await expect(
+        store.rollbackAlias({ modelId: model.id, name: 'staging', actor: 'a' }),
+      ).rejects.toBeInstanceOf(StoreValidationError);
       await expect(store.getAlias(model.id, 'nope')).rejects.toBeInstanceOf(NotFoundError);
       expect(await store.aliasHistory(model.id, 'staging')).toHaveLength(1);
     });
@@ -66,8 +109,16 @@ export function aliasContract(h: HarnessRef): void {
     it('deletes only unused versions and collects exactly the blocks nothing references', async () => {
       const { store } = h();
       const { model } = await freshModel(store);
-      const v1 = await store.commitVersion({ modelId: model.id, parentId: null, blocks: [smallBlock('a', 11), smallBlock('b', 12)] });
-      const v2 = await store.commitVersion({ modelId: model.id, parentId: v1.version.id, blocks: [smallBlock('b', 13)] });
+      const v1 = await store.commitVersion({
+        modelId: model.id,
+        parentId: null,
+        blocks: [smallBlock('a', 11), smallBlock('b', 12)],
+      });
+      const v2 = await store.commitVersion({
+        modelId: model.id,
+        parentId: v1.version.id,
+        blocks: [smallBlock('b', 13)],
+      });
       await expect(store.deleteVersion(v2.version.id)).rejects.toThrow(/not a head/);
       await expect(store.deleteVersion(v1.version.id)).rejects.toThrow(/not a parent/);
       // Branch from v1 after "rolling back": v2 becomes an abandoned leaf.

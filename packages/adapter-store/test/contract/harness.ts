@@ -26,15 +26,31 @@ export function uniqueName(prefix: string): string {
 }
 
 /** A fresh tenant + model. */
-export async function freshModel(store: AdapterStore, config: unknown = { kind: 'peer' }): Promise<{ tenant: Tenant; model: Model }> {
+export async function freshModel(
+  store: AdapterStore,
+  config: unknown = { kind: 'peer' },
+): Promise<{ tenant: Tenant; model: Model }> {
   const tenant = await store.createTenant({ name: uniqueName('tenant') });
-  const model = await store.createModel({ tenantId: tenant.id, name: uniqueName('model'), config: config as never });
+  const model = await store.createModel({
+    tenantId: tenant.id,
+    name: uniqueName('model'),
+    config: config as never,
+  });
   return { tenant, model };
 }
 
 /** Row counts of the tables a failed write must not have touched. */
 export async function tableCounts(h: StoreHarness): Promise<Record<string, number>> {
-  const tables = ['blocks', 'versions', 'version_blocks', 'aliases', 'alias_log', 'ingest_batches', 'stream_records', 'models'];
+  const tables = [
+    'blocks',
+    'versions',
+    'version_blocks',
+    'aliases',
+    'alias_log',
+    'ingest_batches',
+    'stream_records',
+    'models',
+  ];
   const out: Record<string, number> = {};
   for (const t of tables) {
     const [row] = await h.exec(`select count(*)::int as n from "${t}"`);

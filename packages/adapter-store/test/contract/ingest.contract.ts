@@ -3,7 +3,12 @@ import { IdempotencyConflictError } from '../../src/index.js';
 import { freshModel, type HarnessRef } from './harness.js';
 
 const records = (n: number, tag: string) =>
-  Array.from({ length: n }, (_, i) => ({ id: `${tag}-${i}`, x: [i, i / 3, -i - 1], label: i % 10, text: 'é ü 中文 🙂 "q"' }));
+  Array.from({ length: n }, (_, i) => ({
+    id: `${tag}-${i}`,
+    x: [i, i / 3, -i - 1],
+    label: i % 10,
+    text: 'é ü 中文 🙂 "q"',
+  }));
 
 /** Ingest ledger, stored records, idempotency, replay reservoir. */
 export function ingestContract(h: HarnessRef): void {
@@ -16,10 +21,19 @@ export function ingestContract(h: HarnessRef): void {
       const t0 = performance.now();
       const r1 = await store.recordBatch({ streamId: stream.id, idempotencyKey: 'batch-1', records: batch });
       const ms = performance.now() - t0;
-      expect(r1).toMatchObject({ firstOffset: 0, recordCount: 10_000, status: 'acknowledged', replayed: false });
+      expect(r1).toMatchObject({
+        firstOffset: 0,
+        recordCount: 10_000,
+        status: 'acknowledged',
+        replayed: false,
+      });
       expect(r1.checksum).toMatch(/^[0-9a-f]{64}$/);
       expect(ms).toBeLessThan(10_000);
-      const r2 = await store.recordBatch({ streamId: stream.id, idempotencyKey: 'batch-2', records: records(5, 'b') });
+      const r2 = await store.recordBatch({
+        streamId: stream.id,
+        idempotencyKey: 'batch-2',
+        records: records(5, 'b'),
+      });
       expect(r2.firstOffset).toBe(10_000);
       expect((await store.getStream(stream.id)).nextOffset).toBe(10_005);
       const { receipt, records: back } = await store.readBatch(stream.id, 'batch-1');
@@ -28,7 +42,10 @@ export function ingestContract(h: HarnessRef): void {
       expect(back.map((r) => r.offset)).toEqual(batch.map((_, i) => i));
       const page = await store.readRecords(stream.id, { fromOffset: 9_998, limit: 4 });
       expect(page.map((r) => r.offset)).toEqual([9_998, 9_999, 10_000, 10_001]);
-      expect((await store.listBatches(stream.id)).map((b) => b.idempotencyKey)).toEqual(['batch-1', 'batch-2']);
+      expect((await store.listBatches(stream.id)).map((b) => b.idempotencyKey)).toEqual([
+        'batch-1',
+        'batch-2',
+      ]);
       expect((await store.setBatchStatus(stream.id, 'batch-1', 'consumed')).status).toBe('consumed');
     });
 
@@ -36,14 +53,24 @@ export function ingestContract(h: HarnessRef): void {
       const { store } = h();
       const { model } = await freshModel(store);
       const stream = await store.createStream({ modelId: model.id, name: 's' });
-      const first = await store.recordBatch({ streamId: stream.id, idempotencyKey: 'k-1', records: records(100, 'x') });
-      const again = await store.recordBatch({ streamId: stream.id, idempotencyKey: 'k-1', records: records(100, 'x') });
+      const first = await store.recordBatch({
+        streamId: stream.id,
+        idempotencyKey: 'k-1',
+        records: records(100, 'x'),
+      });
+      const again = await store.recordBatch({
+        streamId: stream.id,
+        idempotencyKey: 'k-1',
+        records: records(100, 'x'),
+      });
       expect(again).toEqual({ ...first, replayed: true });
       expect((await store.getStream(stream.id)).nextOffset).toBe(100);
       await expect(
         store.recordBatch({ streamId: stream.id, idempotencyKey: 'k-1', records: records(100, 'y') }),
       ).rejects.toBeInstanceOf(IdempotencyConflictError);
-      const count = await h().exec(`select count(*)::int as n from stream_records where stream_id = '${stream.id}'`);
+      const count = await h().exec(
+        `select count(*)::int as n from stream_records where stream_id = '${stream.id}'`,
+      );
       expect(Number(count[0]?.n)).toBe(100);
     });
 
@@ -54,23 +81,33 @@ export function ingestContract(h: HarnessRef): void {
         const { model } = await freshModel(store);
         const stream = await store.createStream({ modelId: model.id, name: 's' });
         const same = await Promise.all(
-          [store, other, store, other].map((s) => s.recordBatch({ streamId: stream.id, idempotencyKey: 'dup', records: records(500, 'd') })),
+          [store, other, store, other].map((s) =>
+            s.recordBatch({ streamId: stream.id, idempotencyKey: 'dup', records: records(500, 'd') }),
+          ),
         );
         expect(new Set(same.map((r) => r.batchId)).size).toBe(1);
         expect(same.filter((r) => !r.replayed)).toHaveLength(1);
         const distinct = await Promise.all(
           [1, 2, 3, 4].map((i) =>
-            (i % 2 ? store : other).recordBatch({ streamId: stream.id, idempotencyKey: `k${i}`, records: records(100 * i, `k${i}`) }),
+            (i % 2 ? store : other).recordBatch({
+              streamId: stream.id,
+              idempotencyKey: `k${i}`,
+              records: records(100 * i, `k${i}`),
+            }),
           ),
         );
-        const ranges = distinct.map((r) => [r.firstOffset, r.firstOffset + r.recordCount]).sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
+        const ranges = distinct
+          .map((r) => [r.firstOffset, r.firstOffset + r.recordCount])
+          .sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
         let next = 500;
         for (const [from, to] of ranges) {
           expect(from).toBe(next);
           next = to ?? next;
         }
         expect(next).toBe(1500);
-        const count = await h().exec(`select count(*)::int as n from stream_records where stream_id = '${stream.id}'`);
+        const count = await h().exec(
+          `select count(*)::int as n from stream_records where stream_id = '${stream.id}'`,
+        );
         expect(Number(count[0]?.n)).toBe(1500);
       } finally {
         await other.close();
@@ -106,8 +143,18 @@ export function ingestContract(h: HarnessRef): void {
 
       const c = await store.createStream({ modelId: model.id, name: 'c' });
       await store.configureReplay(c.id, { capacity: 20, seed: 7 });
-      await store.recordBatch({ streamId: c.id, idempotencyKey: 'r1', records: records(300, 'c'), sampleReplay: true });
-      await store.recordBatch({ streamId: c.id, idempotencyKey: 'r1', records: records(300, 'c'), sampleReplay: true });
+      await store.recordBatch({
+        streamId: c.id,
+        idempotencyKey: 'r1',
+        records: records(300, 'c'),
+        sampleReplay: true,
+      });
+      await store.recordBatch({
+        streamId: c.id,
+        idempotencyKey: 'r1',
+        records: records(300, 'c'),
+        sampleReplay: true,
+      });
       expect(await store.replayState(c.id)).toMatchObject({ seen: 300, size: 20 });
     });
   });

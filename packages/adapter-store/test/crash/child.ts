@@ -9,7 +9,13 @@ import { openStore } from '../../src/index.js';
 import { batchKey, batchRecords, CRASH_ROWS_PER_BLOCK, growthBlocks } from './workload.js';
 
 const [driver, target, modelId, streamId, firstBatch] = process.argv.slice(2);
-if (!driver || !target || !modelId || !streamId || firstBatch === undefined) throw new Error('usage: child.ts driver target model stream batch');
+if (!driver || !target || !modelId || !streamId || firstBatch === undefined)
+  throw new Error('usage: child.ts driver target model stream batch');
+
+// Never outlive the test: exit when orphaned (the parent died without killing us) or after 90 s.
+const parent = process.ppid;
+setInterval(() => process.ppid !== parent && process.exit(3), 250).unref();
+setTimeout(() => process.exit(4), 90_000).unref();
 
 const store = driver === 'pglite' ? await openStore({ dataDir: target }) : await openStore({ url: target });
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -23,7 +29,12 @@ async function commitLoop(): Promise<never> {
     const rows = manifest.filter((e) => e.name.startsWith('peer0.experts.u.')).length * CRASH_ROWS_PER_BLOCK;
     const { blocks } = growthBlocks(model.versionCount + 1, rows);
     say(`begin ${model.versionCount + 1}`);
-    const res = await store.commitVersion({ modelId: model.id, parentId: head, blocks, message: `grow to ${rows}` });
+    const res = await store.commitVersion({
+      modelId: model.id,
+      parentId: head,
+      blocks,
+      message: `grow to ${rows}`,
+    });
     say(`commit ${res.version.id} ${res.version.seq} ${res.version.contentHash}`);
   }
 }

@@ -32,7 +32,12 @@ export async function setUpCrashModel(store: AdapterStore): Promise<{ modelId: s
   const model = await store.createModel({ tenantId: tenant.id, name: 'crash', config: {} });
   const stream = await store.createStream({ modelId: model.id, name: 'crash-stream' });
   await store.configureReplay(stream.id, { capacity: 64, seed: 1234 });
-  await store.commitVersion({ modelId: model.id, parentId: null, blocks: growthBlocks(1, 0).blocks, message: 'initial' });
+  await store.commitVersion({
+    modelId: model.id,
+    parentId: null,
+    blocks: growthBlocks(1, 0).blocks,
+    message: 'initial',
+  });
   return { modelId: model.id, streamId: stream.id };
 }
 
@@ -115,7 +120,10 @@ async function killOneChild(
       throw new Error(`crash child exited on its own (code ${child.exitCode}):\n${stderr}`);
     });
     const stuck = new Promise<never>((_, reject) => {
-      setTimeout(() => reject(new Error(`no '${trigger.event}' #${trigger.nth} within 60 s:\n${stderr}`)), 60_000).unref();
+      setTimeout(
+        () => reject(new Error(`no '${trigger.event}' #${trigger.nth} within 60 s:\n${stderr}`)),
+        60_000,
+      ).unref();
     });
     await Promise.race([armedP, died, stuck]);
     await new Promise((r) => setTimeout(r, trigger.delayMs));
@@ -150,7 +158,9 @@ async function checkInvariants(
     // Versions: dense seqs, a linear chain (one writer), head = newest, every manifest matches its row.
     const versions = await store.listVersions(ids.modelId);
     expect(versions.map((v) => v.seq)).toEqual(versions.map((_, i) => i + 1));
-    versions.forEach((v, i) => expect(v.parentId).toBe(i === 0 ? null : versions[i - 1]?.id));
+    expect(versions.map((v) => v.parentId)).toEqual(
+      versions.map((_, i) => (i === 0 ? null : versions[i - 1]?.id)),
+    );
     const head = versions[versions.length - 1];
     expect((await store.getModel(ids.modelId)).headVersionId).toBe(head?.id);
     for (const v of versions) await store.verifyVersion(v.id, { data: false });
@@ -183,11 +193,17 @@ async function checkInvariants(
     expect(batches.map((b) => b.idempotencyKey).sort()).toEqual(batches.map((_, i) => batchKey(i)).sort());
     for (const [i, ack] of acks.batches) {
       const got = await store.getBatch(ids.streamId, batchKey(i));
-      expect([got.firstOffset, got.recordCount, got.checksum]).toEqual([ack.firstOffset, ack.count, ack.checksum]);
+      expect([got.firstOffset, got.recordCount, got.checksum]).toEqual([
+        ack.firstOffset,
+        ack.count,
+        ack.checksum,
+      ]);
     }
     const newest = batches[batches.length - 1];
     if (newest) await store.readBatch(ids.streamId, newest.idempotencyKey); // re-verifies its checksum
-    expect(await store.readRecords(ids.streamId, { fromOffset: Math.max(0, next - 1), limit: 5 })).toHaveLength(next > 0 ? 1 : 0);
+    expect(
+      await store.readRecords(ids.streamId, { fromOffset: Math.max(0, next - 1), limit: 5 }),
+    ).toHaveLength(next > 0 ? 1 : 0);
     // Replay: sampled in the same transaction as each batch.
     const replay = await store.replayState(ids.streamId);
     expect([replay.seen, replay.size]).toEqual([next, Math.min(64, next)]);

@@ -52,7 +52,12 @@ export function smallBlock(name: string, value: number | readonly number[], leng
 export function sameBlock(a: TensorBlock, b: TensorBlock): boolean {
   if (a.name !== b.name || a.dtype !== b.dtype || a.shape.join() !== b.shape.join()) return false;
   if (a.bytes.byteLength !== b.bytes.byteLength) return false;
-  return Buffer.compare(Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength), Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength)) === 0;
+  return (
+    Buffer.compare(
+      Buffer.from(a.bytes.buffer, a.bytes.byteOffset, a.bytes.byteLength),
+      Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength),
+    ) === 0
+  );
 }
 
 /** Collects an async iterable. */

@@ -6,7 +6,10 @@ import postgres from 'postgres';
  * connection and dropped (WITH FORCE) afterwards. A whole database rather than a schema, because the
  * drizzle-kit migrations reference tables as "public"."...".
  */
-export async function createTestDatabase(baseUrl: string, label: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createTestDatabase(
+  baseUrl: string,
+  label: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `adapter_store_${label}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
   try {
@@ -30,7 +33,10 @@ export async function createTestDatabase(baseUrl: string, label: string): Promis
 }
 
 /** Runs raw SQL against a database on a one-shot connection (fault injection and measurements in tests). */
-export function rawSql(url: string): { query(text: string): Promise<Array<Record<string, unknown>>>; close(): Promise<void> } {
+export function rawSql(url: string): {
+  query(text: string): Promise<Array<Record<string, unknown>>>;
+  close(): Promise<void>;
+} {
   const client = postgres(url, { max: 1, onnotice: () => {} });
   return {
     async query(text) {

@@ -24,7 +24,8 @@ export function batchLoss(
     let total = tf.scalar(0);
     for (const [head, rows] of groups) {
       const x = new Float32Array(rows.length * batch.dim);
-      rows.forEach((r, i) => x.set(batch.x.subarray(r * batch.dim, (r + 1) * batch.dim), i * batch.dim));
+      for (const [i, r] of rows.entries())
+        x.set(batch.x.subarray(r * batch.dim, (r + 1) * batch.dim), i * batch.dim);
       const labels = Int32Array.from(rows, (r) => batch.y[r] ?? 0);
       const logits = model.logits(tf.tensor2d(x, [rows.length, batch.dim]), { task: head, training });
       total = total.add(softmaxCrossEntropy(logits, labels).mul(rows.length / batch.size));

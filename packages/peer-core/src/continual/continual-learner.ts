@@ -1,18 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
 import { PeerConfigError } from '../errors/peer-error.js';
 import { type ContinualMetrics, continualMetrics } from '../eval/continual-metrics.js';
-import { captureRetrievals, routingChange } from '../eval/routing-stability.js';
-import type { PeerRetrieval } from '../layer/peer-layer.js';
-import { ExpertUsage, type ExpertUsageStats } from '../metrics/expert-usage.js';
+import { routingChange } from '../eval/routing-stability.js';
+import type { ExpertUsageStats } from '../metrics/expert-usage.js';
 import type { PeerClassifier } from '../models/classifier.js';
 import { BatchSampler } from '../train/batches.js';
-import { evaluateAccuracy } from '../train/evaluate.js';
 import { Trainer } from '../train/trainer.js';
 import { batchLoss } from './batch-loss.js';
 import { type ContinualConfig, type ContinualConfigInput, parseContinualConfig } from './learner-config.js';
 import type { ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
 import { batchOf, type ContinualStream, headOf, type Scenario } from './scenario.js';
 import { type ContinualStateStore, InMemoryContinualStateStore } from './state-store.js';
+import { evaluateStreams, probeRoutes } from './stream-evaluation.js';
 
 /** What training one stream did and measured. */
 export interface StreamReport {
@@ -83,7 +82,9 @@ export class ContinualLearner {
     this.check(streams);
     const { scenario } = this.config;
     const head = (task: number) => headOf(scenario, task);
-    const baseline = await this.evaluateAll(streams, head, -1).then((r) => r.accuracies);
+    const evalOptions = { head, batchSize: this.config.evalBatchSize, probeSize: this.config.probeSize };
+    const baseline = (await evaluateStreams(this.model, streams, { ...evalOptions, seenUpTo: -1 }))
+      .accuracies;
     const accuracy: number[][] = [];
     const reports: StreamReport[] = [];
     const versionKeys: string[] = [];
@@ -101,14 +102,14 @@ export class ContinualLearner {
         versionKey: `${this.config.runId}/after-${stream.id}`,
         headOf: head,
       };
-      const probes = await this.probe(streams.slice(0, i), head);
+      const probes = await probeRoutes(this.model, streams.slice(0, i), evalOptions);
       for (const p of this.plugins) await p.beforeStream?.(ctx);
       const history = await this.train(ctx, options.signal);
       for (const p of this.plugins) await p.afterStream?.(ctx);
       versionKeys.push(ctx.versionKey);
-      const evaluation = await this.evaluateAll(streams, head, i);
+      const evaluation = await evaluateStreams(this.model, streams, { ...evalOptions, seenUpTo: i });
       accuracy.push(evaluation.accuracies);
-      const after = await this.probe(streams.slice(0, i), head);
+      const after = await probeRoutes(this.model, streams.slice(0, i), evalOptions);
       const losses = history.losses;
       const report: StreamReport = {
         id: stream.id,
@@ -170,56 +171,6 @@ export class ContinualLearner {
     } finally {
       trainer.dispose();
     }
-  }
-
-  /** Accuracy on every stream's test set; usage accumulated over streams up to `seenUpTo`. */
-  private async evaluateAll(
-    streams: readonly ContinualStream[],
-    head: (t: number) => number,
-    seenUpTo: number,
-  ) {
-    const usage = this.model.peerLayers().map((l) => new ExpertUsage(l.numExperts));
-    const accuracies: number[] = [];
-    for (const [j, s] of streams.entries()) {
-      if (!s.test) {
-        accuracies.push(Number.NaN);
-        continue;
-      }
-      const x = tf.tensor2d(s.test.x, [s.test.size, s.test.dim]);
-      try {
-        const r = await evaluateAccuracy(this.model, x, s.test.y, {
-          task: head(s.task),
-          batchSize: this.config.evalBatchSize,
-          ...(j <= seenUpTo ? { usage } : {}),
-        });
-        accuracies.push(r.accuracy);
-      } finally {
-        x.dispose();
-      }
-    }
-    return { accuracies, usage: usage.map((u) => u.stats()) };
-  }
-
-  /** Top-k expert ids of the first `probeSize` test inputs of each given stream, per PEER layer. */
-  private async probe(
-    streams: readonly ContinualStream[],
-    head: (t: number) => number,
-  ): Promise<PeerRetrieval[][]> {
-    const out: PeerRetrieval[][] = [];
-    for (const s of streams) {
-      const n = Math.min(this.config.probeSize, s.test?.size ?? 0);
-      if (!s.test || n === 0 || this.model.peerLayers().length === 0) {
-        out.push([]);
-        continue;
-      }
-      const x = tf.tensor2d(s.test.x.subarray(0, n * s.test.dim), [n, s.test.dim]);
-      try {
-        out.push(await captureRetrievals(this.model, x, head(s.task)));
-      } finally {
-        x.dispose();
-      }
-    }
-    return out;
   }
 
   private check(streams: readonly ContinualStream[]): void {

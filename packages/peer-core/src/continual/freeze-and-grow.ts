@@ -120,6 +120,6 @@ function freezeDense(model: PeerClassifier): void {
 
 function gather(x: Float32Array, dim: number, rows: Int32Array): Float32Array {
   const out = new Float32Array(rows.length * dim);
-  rows.forEach((r, i) => out.set(x.subarray(r * dim, (r + 1) * dim), i * dim));
+  for (const [i, r] of rows.entries()) out.set(x.subarray(r * dim, (r + 1) * dim), i * dim);
   return out;
 }

@@ -45,7 +45,7 @@ export function classifierVariables(model: PeerClassifier): NamedVariable[] {
     }
   });
   norm('final_norm', model.finalNorm);
-  model.heads.forEach((head, t) => dense(`heads.${t}`, head));
+  for (const [t, head] of model.heads.entries()) dense(`heads.${t}`, head);
   return out;
 }
 

@@ -67,7 +67,7 @@ export class ReplayPlugin implements ContinualPlugin {
     const items = this.buffer.sample(count);
     if (items.length === 0) return batch;
     const x = new Float32Array(items.length * batch.dim);
-    items.forEach((item, i) => x.set(item.x, i * batch.dim));
+    for (const [i, item] of items.entries()) x.set(item.x, i * batch.dim);
     const replayed: Batch = {
       x,
       y: Int32Array.from(items, (i) => i.y),

@@ -1,15 +1,20 @@
+import { readCoreEnv } from '../env.js';
 import { KernelHeap } from './kernel-heap.js';
 import type { PeerKernels } from './peer-kernels.js';
 import { createReferenceKernels } from './reference-kernels.js';
-import { getSimdKernels } from './simd-kernels.js';
+import { createSimdKernels } from './simd-kernels.js';
 
 let kernels: PeerKernels | undefined;
 let heap: KernelHeap | undefined;
 
-/** WebAssembly SIMD kernels when the runtime has SIMD (Node >= 16 does), else the plain-JS reference. */
+/**
+ * WebAssembly SIMD kernels when the runtime has SIMD (Node >= 16 does), else the plain-JS reference;
+ * `PEER_KERNEL_THREADS=2` runs them on two threads.
+ */
 export function defaultKernels(): PeerKernels {
   if (!kernels) {
-    kernels = wasmSimdSupported() ? getSimdKernels() : createReferenceKernels();
+    const threads = readCoreEnv().PEER_KERNEL_THREADS === 2 ? 2 : 1;
+    kernels = wasmSimdSupported() ? createSimdKernels(undefined, { threads }) : createReferenceKernels();
   }
   return kernels;
 }

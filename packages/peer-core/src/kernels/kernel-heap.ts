@@ -131,17 +131,27 @@ export class KernelHeap {
 
   /** A fresh Float32Array over [ptr, ptr + 4 * length). Re-fetch after any `alloc`. */
   f32(ptr: number, length: number): Float32Array {
-    return new Float32Array(this.memory.buffer, ptr, length);
+    return new Float32Array(this.currentBuffer(), ptr, length);
   }
 
   /** A fresh Int32Array over [ptr, ptr + 4 * length). Re-fetch after any `alloc`. */
   i32(ptr: number, length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, ptr, length);
+    return new Int32Array(this.currentBuffer(), ptr, length);
   }
 
   /** True when `array` views this heap's memory, before or after any growth (its byteOffset goes to wasm as is). */
   owns(array: ArrayBufferView): boolean {
-    return this.buffers.has(array.buffer);
+    return this.buffers.has(array.buffer) || array.buffer === this.currentBuffer();
+  }
+
+  /**
+   * The memory's buffer, remembered as ours. A shared memory can hand out a new buffer object without a
+   * grow on this thread (another thread's view of the length changed), so every buffer seen is recorded.
+   */
+  private currentBuffer(): ArrayBufferLike {
+    const buffer = this.memory.buffer;
+    this.buffers.add(buffer);
+    return buffer;
   }
 
   /** First-fit: carves `bytes` (rounded) off the lowest free block that holds it, growing when none does. */

@@ -1,3 +1,4 @@
+import type { KernelHeap } from '../kernels/kernel-heap.js';
 import type { PeerKernels } from '../kernels/peer-kernels.js';
 import type { ExpertGradientFactors } from '../layer/expert-gradients.js';
 
@@ -6,6 +7,8 @@ export interface CoalescedExpertGradients {
   readonly ids: Int32Array;
   readonly gradU: Float32Array;
   readonly gradV: Float32Array;
+  /** Returns the gradient rows' heap memory; the arrays must not be used afterwards. */
+  release(): void;
 }
 
 /**
@@ -19,6 +22,7 @@ export function coalesceExpertGradients(
   d: number,
   minId: number,
   slotOf: Int32Array,
+  heap?: KernelHeap,
 ): CoalescedExpertGradients {
   const unique: number[] = [];
   for (const part of parts) {
@@ -28,8 +32,12 @@ export function coalesceExpertGradients(
       unique.push(id);
     }
   }
-  const gradU = new Float32Array(unique.length * d);
-  const gradV = new Float32Array(unique.length * d);
+  // In the kernel heap the scatters run zero-copy (the rows can be tens of MB at a million experts).
+  const rowsBytes = Math.max(1, unique.length * d * 4);
+  const ptrU = heap ? heap.allocZeroed(rowsBytes) : 0;
+  const ptrV = heap ? heap.allocZeroed(rowsBytes) : 0;
+  const gradU = heap ? heap.f32(ptrU, unique.length * d) : new Float32Array(unique.length * d);
+  const gradV = heap ? heap.f32(ptrV, unique.length * d) : new Float32Array(unique.length * d);
   for (const part of parts) {
     const n = part.ids.length;
     const rowOf = new Int32Array(n);
@@ -50,5 +58,10 @@ export function coalesceExpertGradients(
     kernels.scatterRank1(gradV, d, rowOf, coefV, part.dy, tokenOf, count);
   }
   for (const id of unique) slotOf[id] = -1;
-  return { ids: Int32Array.from(unique), gradU, gradV };
+  const release = () => {
+    if (!heap) return;
+    heap.free(ptrU);
+    heap.free(ptrV);
+  };
+  return { ids: Int32Array.from(unique), gradU, gradV, release };
 }

@@ -21,7 +21,11 @@ export class SparseExpertAdam {
   private readonly beta2: number;
   private readonly epsilon: number;
   private stepCount = 0;
-  private readonly moments = new Map<string, Float32Array>();
+  /** First and second moments per table, one chunk per sub-key row, allocated on first touch. */
+  private readonly moments = {
+    u: { m: [] as (Float32Array | undefined)[], v: [] as (Float32Array | undefined)[] },
+    v: { m: [] as (Float32Array | undefined)[], v: [] as (Float32Array | undefined)[] },
+  };
   private slotOfExpert = new Int32Array(0);
 
   constructor(
@@ -39,12 +43,23 @@ export class SparseExpertAdam {
     const { experts, kernels, frozenExperts } = this.layer;
     const capacity = experts.capacityRows * experts.cols;
     if (this.slotOfExpert.length < capacity) this.slotOfExpert = new Int32Array(capacity).fill(-1);
-    const grads = coalesceExpertGradients(parts, kernels, experts.d, frozenExperts, this.slotOfExpert);
-    if (grads.ids.length === 0) return 0;
-    this.stepCount++;
-    this.applyAdam('u', grads.ids, grads.gradU);
-    this.applyAdam('v', grads.ids, grads.gradV);
-    return grads.ids.length;
+    const grads = coalesceExpertGradients(
+      parts,
+      kernels,
+      experts.d,
+      frozenExperts,
+      this.slotOfExpert,
+      this.layer.heap,
+    );
+    try {
+      if (grads.ids.length === 0) return 0;
+      this.stepCount++;
+      this.applyAdam('u', grads.ids, grads.gradU);
+      this.applyAdam('v', grads.ids, grads.gradV);
+      return grads.ids.length;
+    } finally {
+      grads.release();
+    }
   }
 
   private applyAdam(table: 'u' | 'v', ids: Int32Array, grads: Float32Array): void {
@@ -73,20 +88,11 @@ export class SparseExpertAdam {
   private momentsFor(table: 'u' | 'v', id: number): { m: Float32Array; v: Float32Array; offset: number } {
     const { cols, d } = this.layer.experts;
     const row = Math.floor(id / cols);
-    const offset = (id - row * cols) * d;
-    return {
-      m: this.chunk(`${table}.m.${row}`, cols * d),
-      v: this.chunk(`${table}.v.${row}`, cols * d),
-      offset,
-    };
-  }
-
-  private chunk(key: string, size: number): Float32Array {
-    let c = this.moments.get(key);
-    if (!c) {
-      c = new Float32Array(size);
-      this.moments.set(key, c);
-    }
-    return c;
+    const chunks = this.moments[table];
+    const m = chunks.m[row] ?? new Float32Array(cols * d);
+    const v = chunks.v[row] ?? new Float32Array(cols * d);
+    chunks.m[row] = m;
+    chunks.v[row] = v;
+    return { m, v, offset: (id - row * cols) * d };
   }
 }

@@ -1,5 +1,5 @@
 import type { ContinualStream, Scenario } from '../../src/continual/scenario.js';
-import { filterByLabel } from '../../src/data/labeled-data.js';
+import { filterByLabel, type LabeledData } from '../../src/data/labeled-data.js';
 import { gaussianClusters } from '../../src/data/synthetic.js';
 import { PeerClassifier } from '../../src/models/classifier.js';
 
@@ -22,8 +22,11 @@ export function tinyModel(scenario: Scenario, tasks = 2, extra: object = {}): Pe
   );
 }
 
-/** `tasks` streams of two classes each from one synthetic problem, labels in the scenario's space. */
-export function syntheticStreams(scenario: Scenario, tasks = 2, perClass = 40): ContinualStream[] {
+/**
+ * `tasks` streams of two classes each from one synthetic problem, labels in the scenario's space.
+ * `shift` moves task t's inputs by t * shift on every axis (a new domain far from the old ones).
+ */
+export function syntheticStreams(scenario: Scenario, tasks = 2, perClass = 40, shift = 0): ContinualStream[] {
   const { train, test } = gaussianClusters({
     classes: 2 * tasks,
     dim: 6,
@@ -35,11 +38,12 @@ export function syntheticStreams(scenario: Scenario, tasks = 2, perClass = 40): 
     const keep = (y: number) => y === 2 * t || y === 2 * t + 1;
     const relabel = (y: number) => (scenario === 'class' ? y : y - 2 * t);
     const classes = scenario === 'class' ? 2 * tasks : 2;
+    const moved = (d: LabeledData): LabeledData => ({ ...d, x: d.x.map((v) => v + t * shift) });
     return {
       id: `task-${t}`,
       task: t,
-      train: filterByLabel(train, keep, relabel, classes),
-      test: filterByLabel(test, keep, relabel, classes),
+      train: moved(filterByLabel(train, keep, relabel, classes)),
+      test: moved(filterByLabel(test, keep, relabel, classes)),
     };
   });
 }

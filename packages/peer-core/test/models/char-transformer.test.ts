@@ -73,6 +73,8 @@ describe('CharTransformer', () => {
   it('reports bits per character = nats / ln 2 and leaks no tensors', async () => {
     const lm = keep(new CharTransformer({ ...small, ffn: 'peer' }, { seed: 5 }));
     const tokens = corpus.slice(0, 3 * 17);
+    // The first inference caches serving tensors (transposed sub-keys, BN folded into weights) per layer.
+    await lm.bitsPerChar({ tokens, batch: 3 });
     const before = tf.memory().numTensors;
     const bits = await lm.bitsPerChar({ tokens, batch: 3 });
     const nats = tf.tidy(() => lm.loss({ tokens, batch: 3 }).dataSync()[0] ?? 0);

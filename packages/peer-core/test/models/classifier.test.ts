@@ -89,6 +89,8 @@ describe('PeerClassifier', () => {
       new PeerClassifier({ inDim: 5, classes: 3, dModel: 8, blocks: 2, peer: tiny }, { seed: 2 }),
     );
     const x = tf.tensor2d(xs, [6, 5]);
+    // The first inference caches serving tensors (transposed sub-keys, BN folded into weights) per layer.
+    (await model.predictAsync(x)).retrievals.length;
     const before = tf.memory().numTensors;
     const prediction = await model.predictAsync(x);
     expect(tf.memory().numTensors).toBe(before);
