@@ -1,3 +1,5 @@
+// Public data types of streams, the ingest ledger, replay reservoirs, adapters and regularization state
+// (versions, blocks and aliases are in types.ts).
 import type { TensorBlock } from '@peer/core/serialization';
 import type { JsonObject, JsonValue, Lineage, Version } from './types.js';
 

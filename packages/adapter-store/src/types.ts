@@ -78,7 +78,11 @@ export interface CommitInput {
    * rollback) while still failing if someone else committed meanwhile.
    */
   readonly expectedHeadId?: string | null;
-  /** New or changed blocks; every other block of the parent is carried over by reference. */
+  /**
+   * New or changed blocks; every other block of the parent is carried over by reference. Consumed
+   * once, in rounds; a block's bytes are referenced, not copied, so do not reuse a yielded buffer
+   * before the commit resolves.
+   */
   readonly blocks: BlockSource;
   /** Names of parent blocks to drop. */
   readonly removeBlocks?: readonly string[];

@@ -5,3 +5,4 @@ export { expertsBackward, expertsForward } from './experts';
 export { productTopk } from './product-topk';
 export { firstOutOfRange, scatterRank1 } from './scatter';
 export { topkRows } from './topk-rows';
+export { zeroBytes } from './memory-ops';

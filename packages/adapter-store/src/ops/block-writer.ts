@@ -43,11 +43,7 @@ export async function writeBlocks(
   let writtenBytes = 0;
   let reusedBlocks = 0;
 
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const batch = pending;
-    pending = [];
-    pendingBytes = 0;
+  const write = async (batch: HashedBlock[]) => {
     const existing = await tx.db
       .select({ hash: blocks.hash })
       .from(blocks)
@@ -66,29 +62,53 @@ export async function writeBlocks(
     writtenBytes += inserted.bytes;
     reusedBlocks += missing.length - inserted.rows;
   };
+  // Double buffering: while one chunk is being COPYed, the next is produced and hashed. Its promise is
+  // settled eagerly so a failure during that overlap is never an unhandled rejection.
+  let inflight: Promise<{ error?: unknown }> = Promise.resolve({});
+  const settle = async () => {
+    const { error } = await inflight;
+    if (error !== undefined) throw error;
+  };
+  const flush = async () => {
+    await settle();
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    pendingBytes = 0;
+    inflight = write(batch).then(
+      () => ({}),
+      (error: unknown) => ({ error: error ?? new Error('block write failed') }),
+    );
+  };
 
-  for await (const block of source as AsyncIterable<TensorBlock>) {
-    const hashed = hashBlock(ctx.name, block, field);
-    if (names.has(hashed.name)) {
-      throw new StoreValidationError(ctx.name, `${field}.name`, 'unique within one commit', hashed.name);
+  try {
+    for await (const block of source as AsyncIterable<TensorBlock>) {
+      const hashed = hashBlock(ctx.name, block, field);
+      if (names.has(hashed.name)) {
+        throw new StoreValidationError(ctx.name, `${field}.name`, 'unique within one commit', hashed.name);
+      }
+      names.add(hashed.name);
+      entries.push({
+        name: hashed.name,
+        hash: hashed.hash,
+        dtype: hashed.dtype,
+        shape: hashed.shape,
+        byteLength: hashed.bytes.byteLength,
+      });
+      if (queued.has(hashed.hash)) {
+        reusedBlocks++;
+        continue;
+      }
+      queued.add(hashed.hash);
+      pending.push(hashed);
+      pendingBytes += hashed.bytes.byteLength;
+      if (pendingBytes >= ctx.chunkBytes || pending.length >= MAX_BLOCKS_PER_CHUNK) await flush();
     }
-    names.add(hashed.name);
-    entries.push({
-      name: hashed.name,
-      hash: hashed.hash,
-      dtype: hashed.dtype,
-      shape: hashed.shape,
-      byteLength: hashed.bytes.byteLength,
-    });
-    if (queued.has(hashed.hash)) {
-      reusedBlocks++;
-      continue;
-    }
-    queued.add(hashed.hash);
-    pending.push(hashed);
-    pendingBytes += hashed.bytes.byteLength;
-    if (pendingBytes >= ctx.chunkBytes || pending.length >= MAX_BLOCKS_PER_CHUNK) await flush();
+    await flush();
+    await settle();
+  } finally {
+    // Whatever failed (a bad block mid-stream, say), let an in-flight COPY finish before the rollback.
+    await inflight;
   }
-  await flush();
   return { entries, writtenBlocks, writtenBytes, reusedBlocks };
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AdapterStore, Model, Tenant } from '../../src/index.js';
+import type { AdapterStore, JsonValue, Model, Tenant } from '../../src/index.js';
 
 /** What a driver's test file provides to the contract suite. */
 export interface StoreHarness {
@@ -28,13 +28,13 @@ export function uniqueName(prefix: string): string {
 /** A fresh tenant + model. */
 export async function freshModel(
   store: AdapterStore,
-  config: unknown = { kind: 'peer' },
+  config: JsonValue = { kind: 'peer' },
 ): Promise<{ tenant: Tenant; model: Model }> {
   const tenant = await store.createTenant({ name: uniqueName('tenant') });
   const model = await store.createModel({
     tenantId: tenant.id,
     name: uniqueName('model'),
-    config: config as never,
+    config,
   });
   return { tenant, model };
 }

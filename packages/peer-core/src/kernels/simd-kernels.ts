@@ -45,6 +45,7 @@ export function createSimdKernels(
   options: SimdKernelOptions = {},
 ): SimdKernels {
   const wasm = instantiateSimd(heap.memory);
+  heap.useZeroFill((ptr, bytes) => wasm.zeroBytes(ptr, bytes));
   const runner = createKernelRunner(wasm, heap.memory, options.threads ?? 1);
   return {
     name: 'simd',

@@ -70,6 +70,8 @@ export interface PeerSimdExports {
   ): void;
   /** Index of the first of `count` i32 values outside [0, limit), or -1. */
   firstOutOfRange(values: number, count: number, limit: number): number;
+  /** Zeroes `bytes` bytes at `ptr` with one bulk-memory instruction. */
+  zeroBytes(ptr: number, bytes: number): void;
 }
 
 /** URL of the committed binary, beside this file. */
