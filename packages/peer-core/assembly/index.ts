@@ -2,7 +2,7 @@
 // module allocates nothing and imports its memory, so one memory can hold tables larger than 2 GiB
 // (pointers are usize = u32 here; JS may pass them as negative i32).
 export { expertsBackward, expertsForward } from './experts';
+export { zeroBytes } from './memory-ops';
 export { productTopk } from './product-topk';
 export { firstOutOfRange, scatterRank1 } from './scatter';
 export { topkRows } from './topk-rows';
-export { zeroBytes } from './memory-ops';

@@ -89,3 +89,16 @@ describe('KernelHeap', () => {
     expect(() => new KernelHeap({ maximumPages: 65_537 })).toThrow(PeerConfigError);
   });
 });
+
+describe('KernelHeap zeroing through the SIMD module', () => {
+  it('allocZeroed clears reused memory with wasm memory.fill', async () => {
+    const { createSimdKernels } = await import('../../src/kernels/simd-kernels.js');
+    const { heap } = createSimdKernels();
+    const p = heap.alloc(4096);
+    heap.f32(p, 1024).fill(7);
+    heap.free(p);
+    const q = heap.allocZeroed(4096);
+    expect(q).toBe(p);
+    expect(heap.f32(q, 1024).every((v) => v === 0)).toBe(true);
+  });
+});

@@ -39,6 +39,7 @@ describe('peer-simd.wasm', () => {
       'productTopk',
       'scatterRank1',
       'topkRows',
+      'zeroBytes',
     ]);
   });
 });
