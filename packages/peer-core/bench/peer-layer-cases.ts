@@ -74,7 +74,8 @@ export async function runPeerCases(size: number, runs: number): Promise<BenchRow
     await output.data();
     output.dispose();
   };
-  rows.push(row('forward_1', 1, await time(runs * 4, 5, forward(x1))));
+  // Single-token latency is ~0.5 ms, so it gets many more samples (and a JIT warm-up) than the batch cases.
+  rows.push(row('forward_1', 1, await time(Math.max(200, runs * 20), 50, forward(x1))));
   rows.push(row('forward_512', 512, await time(runs, 2, forward(x512))));
   // Retrieval alone (queries, sub-key scores, product top-k, gates): the part that must scale as sqrt(N).
   const retrieve = async () => {
