@@ -43,10 +43,13 @@ function data(n: number, shift: number, seed: number): { x: tf.Tensor2D; y: Int3
 }
 
 function train(model: PeerClassifier, x: tf.Tensor2D, y: Int32Array, steps: number) {
-  const optimizer = tf.train.adam(0.01);
+  const optimizer: tf.Optimizer = tf.train.adam(0.01);
   for (let s = 0; s < steps; s++) {
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => model.loss(x, y, { training: true }), model.trainableVariables());
+      const { grads } = tf.variableGrads(
+        () => model.loss(x, y, { training: true }),
+        model.trainableVariables(),
+      );
       optimizer.applyGradients(grads);
     });
     for (const layer of model.peerLayers()) layer.gradients.drain(); // experts stay as initialised here
@@ -104,7 +107,7 @@ describe.each(drivers)('classifier versions in the store (%s)', (_name, open) =>
     const second = data(64, 2, 3);
     const [layer] = model.peerLayers();
     if (!layer) throw new Error('no PEER layer');
-    growLayer(layer, { rows: 2, sample: second.x });
+    growLayer(layer, { rows: 2 });
     const s2 = serializeClassifier(model);
     const previous = new Map((await collect(store.loadBlocks(v1.version.id))).map((b) => [b.name, b]));
     // Commit only what changed: the grown rows (old expert blocks are byte-identical and inherited).
@@ -129,7 +132,12 @@ describe.each(drivers)('classifier versions in the store (%s)', (_name, open) =>
     expect(diff.added.map((e) => e.name).sort()).toEqual(changed.map((b) => b.name).sort());
     expect(diff.changed).toEqual([]);
 
-    await store.createAlias({ modelId: record.id, name: 'production', versionId: v1.version.id, actor: 'ci' });
+    await store.createAlias({
+      modelId: record.id,
+      name: 'production',
+      versionId: v1.version.id,
+      actor: 'ci',
+    });
     await store.moveAlias({ modelId: record.id, name: 'production', versionId: v2.version.id, actor: 'ci' });
     await store.rollbackAlias({ modelId: record.id, name: 'production', actor: 'ci', reason: 'bad stream' });
     const alias = await store.getAlias(record.id, 'production');

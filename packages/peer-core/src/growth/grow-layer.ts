@@ -35,6 +35,14 @@ export function growLayer(layer: PeerLayer, options: GrowOptions): { from: numbe
       rows,
     );
   }
+  const width = options.sample?.shape[1];
+  if (width !== undefined && width !== layer.config.dModel) {
+    throw new PeerConfigError(
+      'sample',
+      `[n, ${layer.config.dModel}] (the layer's inputs)`,
+      options.sample?.shape,
+    );
+  }
   if (options.freezeOld ?? true) {
     layer.query.freeze();
     layer.keys.freezeAll();

@@ -118,6 +118,9 @@ describe('growLayer', () => {
     expect(() => growLayer(layer, { rows: 9 })).toThrow(PeerConfigError);
     expect(() => growLayer(layer, { rows: 9 })).toThrow(/'rows' must be <= 8/);
     expect(() => growLayer(layer, { rows: 0 })).toThrow(/'rows' must be an integer >= 1, but got 0/);
+    const wrong = tf.zeros([4, cfg.dModel + 1]) as tf.Tensor2D;
+    expect(() => growLayer(layer, { rows: 1, sample: wrong })).toThrow(/'sample' must be \[n, 16\]/);
+    wrong.dispose();
     layer.dispose();
   });
 });
