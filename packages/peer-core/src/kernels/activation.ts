@@ -9,7 +9,7 @@ const GELU_A = 0.044715;
 
 /** act(a): 0 = ReLU, 1 = GELU (tanh approximation), as float32. */
 export function activate(a: number, code: ActivationCode): number {
-  // biome-ignore lint/complexity/useMathMinMax: Math.max(NaN, 0) is NaN; the wasm kernel's compare gives 0.
+  // Not Math.max: Math.max(NaN, 0) is NaN, while the wasm kernel's compare gives 0.
   if (code === 0) return a > 0 ? a : 0;
   const t = Math.tanh(GELU_C * (a + GELU_A * a * a * a));
   return Math.fround(0.5 * a * (1.0 + t));
