@@ -35,21 +35,7 @@ export function mixExperts(
     const [xIn, gatesIn] = inputs as [tf.Tensor, tf.Tensor];
     const xData = Float32Array.from(readTensorSync(xIn));
     const gateData = Float32Array.from(readTensorSync(gatesIn));
-    const out = new Float32Array(tokens * d);
-    const preact = new Float32Array(tokens * slots);
-    ctx.kernels.expertsForward({
-      x: xData,
-      tokens,
-      d,
-      ids,
-      gates: gateData,
-      slots,
-      u: ctx.tables.u,
-      v: ctx.tables.v,
-      activation: ctx.activation,
-      out,
-      preact,
-    });
+    const { out, preact } = runForward(xData, gateData, ids, tokens, slots, ctx);
     const gradFunc = (dyIn: tf.Tensor): tf.Tensor[] => {
       const dy = Float32Array.from(readTensorSync(dyIn));
       const dx = new Float32Array(tokens * d);
@@ -90,8 +76,21 @@ export function mixExpertsForward(
   slots: number,
   ctx: MixExpertsContext,
 ): Float32Array {
+  return runForward(xData, gateData, ids, tokens, slots, ctx).out;
+}
+
+/** Output [tokens, d] and pre-activations [tokens, slots] (kept for the backward). */
+function runForward(
+  xData: Float32Array,
+  gateData: Float32Array,
+  ids: Int32Array,
+  tokens: number,
+  slots: number,
+  ctx: MixExpertsContext,
+): { out: Float32Array; preact: Float32Array } {
   const d = ctx.tables.d;
   const out = new Float32Array(tokens * d);
+  const preact = new Float32Array(tokens * slots);
   ctx.kernels.expertsForward({
     x: xData,
     tokens,
@@ -103,7 +102,7 @@ export function mixExpertsForward(
     v: ctx.tables.v,
     activation: ctx.activation,
     out,
-    preact: new Float32Array(tokens * slots),
+    preact,
   });
-  return out;
+  return { out, preact };
 }
