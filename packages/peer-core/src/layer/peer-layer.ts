@@ -10,6 +10,7 @@ import { ExpertTables } from './expert-tables.js';
 import { mixExperts, mixExpertsForward } from './mix-experts-op.js';
 import { retrieveExperts, selectedLogits } from './peer-retrieval.js';
 import { QueryNetwork } from './query-network.js';
+import { SmallBatchRouter, servesSmallBatch } from './small-batch-router.js';
 import { SubKeyCodebooks } from './sub-key-codebooks.js';
 
 export interface PeerLayerOptions {
@@ -56,6 +57,8 @@ export class PeerLayer {
    * would silently get no gradient. Its own gradient is 0 * (...) = 0, so it never moves.
    */
   private readonly expertProbe = tf.tidy(() => tf.variable(tf.scalar(0), true));
+  /** Serving of a few tokens without tfjs ops (per-op dispatch dominates at one token). */
+  private readonly smallBatch: SmallBatchRouter;
 
   constructor(config: PeerConfigInput | PeerConfig, options: PeerLayerOptions = {}) {
     this.baseConfig = parsePeerConfig(config);
@@ -73,6 +76,7 @@ export class PeerLayer {
       d: c.dModel,
     });
     if (!options.skipInit) this.experts.initRows(0, c.subKeyRows, this.rng, this.vStd);
+    this.smallBatch = new SmallBatchRouter(this.query, this.keys, this.kernels, this.heap, c.heads, c.topK);
   }
 
   /** The current config (rows reflect growth). */
@@ -104,8 +108,8 @@ export class PeerLayer {
    * retrieved. The caller owns (and disposes) the returned tensor.
    */
   async applyAsync(x: tf.Tensor2D): Promise<{ output: tf.Tensor2D; retrieval: PeerRetrieval }> {
-    const retrieval = await this.retrieveAsync(x);
     const xData = (await x.data()) as Float32Array;
+    const retrieval = await this.retrieveAsync(x, xData);
     const slots = retrieval.heads * retrieval.k;
     const out = mixExpertsForward(xData, retrieval.gates, retrieval.ids, retrieval.tokens, slots, {
       kernels: this.kernels,
@@ -116,12 +120,17 @@ export class PeerLayer {
   }
 
   /** Expert ids and gates per token and head, [tokens, heads, k] (inference mode). */
-  async retrieveAsync(x: tf.Tensor2D): Promise<PeerRetrieval> {
+  async retrieveAsync(x: tf.Tensor2D, xData?: Float32Array): Promise<PeerRetrieval> {
+    const { heads, topK: k } = this.baseConfig;
+    const tokens = x.shape[0];
+    if (servesSmallBatch(tokens, heads, this.keys.rows, this.keys.cols)) {
+      const values = xData ?? ((await x.data()) as Float32Array);
+      return { tokens, heads, k, ...this.smallBatch.route(values, tokens) };
+    }
     const { gates, ids } = this.route(x, false);
     const gateData = (await gates.data()) as Float32Array;
     gates.dispose();
-    const { heads, topK: k } = this.baseConfig;
-    return { tokens: x.shape[0], heads, k, ids, gates: gateData };
+    return { tokens, heads, k, ids, gates: gateData };
   }
 
   /** Query -> exact product-key top-k -> softmax gates per head. Gates are token-major [tokens, heads*k]. */
@@ -162,6 +171,7 @@ export class PeerLayer {
     for (const v of this.query.variables()) v.dispose();
     this.query.dispose();
     this.expertProbe.dispose();
+    this.smallBatch.dispose();
     this.keys.dispose();
     this.experts.dispose();
   }

@@ -49,12 +49,18 @@ class QueryHalf {
 export class QueryNetwork {
   readonly halves: readonly [QueryHalf, QueryHalf];
   private frozenFlag = false;
+  private readonly serving = new DerivedTensorCache<tf.Tensor[]>();
 
   constructor(
     private readonly config: PeerConfig,
     rng: Random,
   ) {
     this.halves = [new QueryHalf(config, rng), new QueryHalf(config, rng)];
+  }
+
+  /** The BN epsilon (for code that folds the running statistics itself). */
+  get epsilon(): number {
+    return this.config.batchNormEpsilon;
   }
 
   get frozen(): boolean {
@@ -82,6 +88,7 @@ export class QueryNetwork {
   apply(x: tf.Tensor2D, training: boolean): [tf.Tensor2D, tf.Tensor2D] {
     const half = this.config.dKey / 2;
     const tokens = x.shape[0];
+    if (!training) return this.serve(x, tokens * this.config.heads, half);
     const [a, b] = this.halves.map((h) =>
       this.project(h, x, training).reshape([tokens * this.config.heads, half]),
     ); // [B, H*K/2] -> [B*H, K/2]
@@ -91,6 +98,37 @@ export class QueryNetwork {
   /** Releases the cached inference weights (the variables belong to the caller's dispose). */
   dispose(): void {
     for (const h of this.halves) h.folded.dispose();
+    this.serving.dispose();
+  }
+
+  /**
+   * Serving: both halves in one plain matmul and one add, BN folded into the weight (cached until a variable
+   * changes). At one token the per-op overhead of tfjs dominates, so fewer ops is what makes it fast.
+   */
+  private serve(x: tf.Tensor2D, rows: number, half: number): [tf.Tensor2D, tf.Tensor2D] {
+    const [weight, shift] = this.serving.get(this.variables(), () => {
+      const parts = this.halves.map((h) => this.foldedHalf(h));
+      return [
+        tf.concat(
+          parts.map((p) => p[0]),
+          1,
+        ),
+        tf.concat(parts.map((p) => p[1])),
+      ];
+    }) as [tf.Tensor2D, tf.Tensor1D];
+    const q = tf.matMul(x, weight).add(shift); // [B, d] x [d, 2*H*K/2] -> [B, H*K]
+    const [a, b] = tf.split(q, 2, 1);
+    return [(a as tf.Tensor2D).reshape([rows, half]), (b as tf.Tensor2D).reshape([rows, half])]; // [B, H*K/2] -> [B*H, K/2]
+  }
+
+  /** One half's projection with the running BN statistics folded in: [W * scale, beta - mean * scale]. */
+  private foldedHalf(h: QueryHalf): [tf.Tensor2D, tf.Tensor1D] {
+    const { gamma, beta, movingMean, movingVariance } = h;
+    if (!gamma || !beta || !movingMean || !movingVariance) {
+      return [h.weight, tf.zeros([h.weight.shape[1]])];
+    }
+    const scale = tf.rsqrt(movingVariance.add(this.config.batchNormEpsilon)).mul(gamma);
+    return [h.weight.mul(scale), beta.sub(movingMean.mul(scale))];
   }
 
   private project(h: QueryHalf, x: tf.Tensor2D, training: boolean): tf.Tensor2D {
@@ -99,12 +137,11 @@ export class QueryNetwork {
     if (needsParameterGradients || !gamma || !beta || !movingMean || !movingVariance) {
       return this.normalize(h, fastMatMul(x, h.weight), training);
     }
-    // Serving, or training with the network frozen (no gradient into it): one matmul and one add with the
-    // running statistics folded into the weight, recomputed only when a source variable changes.
-    const [weight, shift] = h.folded.get([h.weight, gamma, beta, movingMean, movingVariance], () => {
-      const scale = tf.rsqrt(movingVariance.add(this.config.batchNormEpsilon)).mul(gamma);
-      return [h.weight.mul(scale), beta.sub(movingMean.mul(scale))];
-    }) as [tf.Tensor2D, tf.Tensor1D];
+    // Training with the network frozen (no gradient into it): one matmul and one add with the running
+    // statistics folded into the weight, recomputed only when a source variable changes.
+    const [weight, shift] = h.folded.get([h.weight, gamma, beta, movingMean, movingVariance], () =>
+      this.foldedHalf(h),
+    ) as [tf.Tensor2D, tf.Tensor1D];
     return fastMatMul(x, weight).add(shift);
   }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
+import { growLayer } from '../../src/growth/grow-layer.js';
 import { PeerLayer } from '../../src/layer/peer-layer.js';
 import { bruteForceTopk } from '../../src/retrieval/brute-force-topk.js';
 import { createRandom } from '../../src/util/random.js';
@@ -103,18 +104,37 @@ describe('PeerLayer forward', () => {
     layer.dispose();
   });
 
-  it('serves with running BN statistics: a token is routed the same alone or in a batch', async () => {
-    const layer = new PeerLayer({ ...base, queryBatchNorm: true }, { seed: 2 });
-    const x = randomInput(5, base.dModel, 4);
-    const all = await layer.retrieveAsync(x);
-    const one = x.slice([2, 0], [1, base.dModel]);
-    const single = await layer.retrieveAsync(one);
-    const per = base.heads * base.topK;
-    expect(Array.from(single.ids)).toEqual(Array.from(all.ids.subarray(2 * per, 3 * per)));
-    const asyncOut = await layer.applyAsync(x);
-    const syncOut = layer.apply(x);
-    expect(Array.from(await asyncOut.output.data())).toEqual(Array.from(syncOut.dataSync()));
-    tf.dispose([x, one, asyncOut.output, syncOut]);
-    layer.dispose();
-  });
+  it.each([
+    { sharedKeys: true, queryBatchNorm: true, grow: false },
+    { sharedKeys: false, queryBatchNorm: true, grow: false },
+    { sharedKeys: true, queryBatchNorm: false, grow: true },
+  ])(
+    'serves a token alone (tfjs-free small-batch path) as within a batch (tfjs path): %o',
+    async (variant) => {
+      const layer = new PeerLayer(
+        { ...base, sharedKeys: variant.sharedKeys, queryBatchNorm: variant.queryBatchNorm, capacityRows: 9 },
+        { seed: 2 },
+      );
+      const x = randomInput(400, base.dModel, 4); // 400 * 3 * (rows + cols) key dots: routed through tfjs
+      if (variant.grow) growLayer(layer, { rows: 3, sample: x });
+      const batch = await layer.applyAsync(x);
+      const batchOut = await batch.output.data();
+      const per = base.heads * base.topK;
+      for (const t of [0, 5, 399]) {
+        const one = x.slice([t, 0], [1, base.dModel]);
+        const single = await layer.applyAsync(one);
+        expect(Array.from(single.retrieval.ids)).toEqual(
+          Array.from(batch.retrieval.ids.subarray(t * per, (t + 1) * per)),
+        );
+        const out = await single.output.data();
+        for (let c = 0; c < base.dModel; c++)
+          expect(out[c]).toBeCloseTo(batchOut[t * base.dModel + c] ?? 0, 5);
+        tf.dispose([one, single.output]);
+      }
+      const syncOut = layer.apply(x);
+      expect(Array.from(syncOut.dataSync())).toEqual(Array.from(batchOut));
+      tf.dispose([x, batch.output, syncOut]);
+      layer.dispose();
+    },
+  );
 });
