@@ -3,6 +3,11 @@
  * PostgreSQL (PGlite embedded by default, postgres.js with `DATABASE_URL`).
  */
 
+export {
+  CONTINUAL_STATE_SUFFIX,
+  type ContinualStateStoreOptions,
+  PostgresContinualStateStore,
+} from './continual-state-store.js';
 export type { StoreDriver } from './drivers/driver.js';
 export { MIGRATIONS_FOLDER } from './drivers/migrations-folder.js';
 export type { PgliteDriverOptions } from './drivers/pglite.js';
