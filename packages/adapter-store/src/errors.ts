@@ -49,7 +49,10 @@ export class NotFoundError extends AdapterStoreError {
   }
 }
 
-/** A unique name is taken (tenant, model, adapter, alias, stream, regularization method of a version). */
+/**
+ * A unique key is taken: a name (tenant, model, adapter, alias, stream, regularization method of a
+ * version), an API key hash, or the job of a version (a job commits at most once).
+ */
 export class AlreadyExistsError extends AdapterStoreError {
   readonly entity: string;
   readonly key: string;
@@ -106,6 +109,28 @@ export class IdempotencyConflictError extends AdapterStoreError {
     );
     this.streamId = streamId;
     this.idempotencyKey = idempotencyKey;
+  }
+}
+
+/**
+ * A job cannot make the requested transition: it is finished (a final state never changes again), not
+ * running, or owned by another worker (its stale claim was taken over). The worker must stop working on it.
+ */
+export class JobStateError extends AdapterStoreError {
+  readonly jobId: string;
+  readonly status: string;
+  /** The job's current owner (null if never claimed). */
+  readonly worker: string | null;
+
+  constructor(driver: DriverName, operation: string, jobId: string, status: string, worker: string | null) {
+    super(
+      driver,
+      'job_state',
+      `${operation} refused: job ${jobId} is ${status}${worker === null ? '' : ` (worker ${formatValue(worker)})`}`,
+    );
+    this.jobId = jobId;
+    this.status = status;
+    this.worker = worker;
   }
 }
 

@@ -18,6 +18,7 @@ export {
   BlockIntegrityError,
   type DriverName,
   IdempotencyConflictError,
+  JobStateError,
   NotFoundError,
   StoreDatabaseError,
   StoreValidationError,
@@ -25,11 +26,21 @@ export {
 } from './errors.js';
 export { type OpenStoreOptions, openStore } from './open-store.js';
 export { LORA_A, LORA_B } from './ops/adapters.js';
+export { API_KEY_SCOPES, MAX_API_KEY_PREFIX_LENGTH } from './ops/api-keys.js';
 export { parseRowRange } from './ops/diff.js';
 export { MAX_BATCH_RECORDS } from './ops/ingest.js';
+export {
+  DEFAULT_JOB_STALE_AFTER_MS,
+  FINAL_JOB_STATUSES,
+  JOB_KINDS,
+  JOB_STATUSES,
+  MAX_JOB_ATTEMPTS,
+} from './ops/jobs.js';
+export { ALIAS_CHANNEL, MAX_NOTIFY_PAYLOAD_BYTES } from './ops/notify.js';
 export type { VerifyReport } from './ops/verify.js';
 export { planReservoir } from './replay/reservoir.js';
 export { mulberry32, type RandomSource, type RngFactory, randomIntBelow } from './replay/rng.js';
 export { type AdapterStore, createStore, type MoveAuthor, type StoreOptions } from './store.js';
 export type * from './types.js';
 export type * from './types-data.js';
+export type * from './types-jobs.js';

@@ -3,11 +3,15 @@ import type { StoreDriver } from './drivers/driver.js';
 import type { DriverName } from './errors.js';
 import * as adapters from './ops/adapters.js';
 import * as aliases from './ops/aliases.js';
+import * as apiKeys from './ops/api-keys.js';
 import { commitLine } from './ops/commit.js';
 import type { StoreContext } from './ops/context.js';
 import { diffManifests } from './ops/diff.js';
 import { collectGarbage } from './ops/gc.js';
 import * as ingest from './ops/ingest.js';
+import * as jobEvents from './ops/job-events.js';
+import * as jobs from './ops/jobs.js';
+import * as notifications from './ops/notify.js';
 import * as records from './ops/records.js';
 import * as regularization from './ops/regularization.js';
 import * as replay from './ops/replay.js';
@@ -23,6 +27,7 @@ import type {
   CommitInput,
   CommitResult,
   GcResult,
+  JsonObject,
   JsonValue,
   ManifestEntry,
   Model,
@@ -43,6 +48,15 @@ import type {
   Stream,
   StreamRecord,
 } from './types-data.js';
+import type {
+  ApiKeyRecord,
+  ApiKeyScope,
+  Job,
+  JobEvent,
+  JobKind,
+  JobOutcome,
+  JobStatus,
+} from './types-jobs.js';
 
 /** Who moves an alias, and why; both are kept in the append-only alias log. */
 export interface MoveAuthor {
@@ -60,6 +74,7 @@ export interface AdapterStore {
 
   createTenant(input: { name: string }): Promise<Tenant>;
   getTenant(id: string): Promise<Tenant>;
+  findTenantByName(name: string): Promise<Tenant | undefined>;
   createModel(input: { tenantId: string; name: string; config?: JsonValue }): Promise<Model>;
   getModel(id: string): Promise<Model>;
   findModel(tenantId: string, name: string): Promise<Model | undefined>;
@@ -68,6 +83,11 @@ export interface AdapterStore {
   /** Commits a version from a parent plus changed blocks, in one transaction (see `CommitInput`). */
   commitVersion(input: CommitInput): Promise<CommitResult>;
   getVersion(id: string): Promise<Version>;
+  /**
+   * The version a job committed (its `lineage.extra.jobId`), on the model's line or an adapter of it.
+   * A job commits at most once: a second commit with the same job id is `AlreadyExistsError`.
+   */
+  findVersionByJob(modelId: string, jobId: string): Promise<Version | undefined>;
   /** All versions of a line in commit order. */
   listVersions(modelId: string): Promise<Version[]>;
   /** The version and its ancestors, newest first. */
@@ -133,6 +153,61 @@ export interface AdapterStore {
   replayState(streamId: string): Promise<ReplayState>;
   loadReplay(streamId: string): Promise<ReplayItem[]>;
 
+  /** Stores an API key by its sha256 (the plaintext never reaches the store); the hash is unique. */
+  createApiKey(input: {
+    tenantId: string;
+    name: string;
+    scope: ApiKeyScope;
+    prefix: string;
+    keyHash: string;
+  }): Promise<ApiKeyRecord>;
+  /** The live key with this sha256 (revoked keys are not returned); records its use (minute resolution). */
+  findApiKeyByHash(keyHash: string): Promise<ApiKeyRecord | undefined>;
+  /** A tenant's keys, revoked ones included, oldest first. */
+  listApiKeys(tenantId: string): Promise<ApiKeyRecord[]>;
+  /** Revokes a key (idempotent). */
+  revokeApiKey(id: string): Promise<ApiKeyRecord>;
+  /** Live keys of all tenants (all keys with `includeRevoked`): zero means an admin key must be bootstrapped. */
+  countApiKeys(options?: { includeRevoked?: boolean }): Promise<number>;
+
+  /** Queues a training job (`maxAttempts` default 3). */
+  createJob(input: {
+    tenantId: string;
+    modelId: string;
+    kind: JobKind;
+    spec: JsonValue;
+    maxAttempts?: number;
+  }): Promise<Job>;
+  getJob(id: string): Promise<Job>;
+  /** A model's jobs, newest first (limit default 100). */
+  listJobs(modelId: string, options?: { status?: JobStatus; limit?: number }): Promise<Job[]>;
+  /** Jobs of all models with one of the statuses (queue depth). */
+  countJobs(options: { statuses: readonly JobStatus[] }): Promise<number>;
+  /**
+   * Atomically claims a queued job, or a running one whose heartbeat is older than `staleAfterMs`
+   * (default 60 s; a crashed worker's). Undefined if finished, held by a live worker, or out of attempts
+   * (then failed with `{ code: 'attempts_exhausted' }`).
+   */
+  claimJob(id: string, worker: string, options?: { staleAfterMs?: number }): Promise<Job | undefined>;
+  /** Refreshes the owner's heartbeat (and progress); `JobStateError` if `worker` no longer owns the job. */
+  heartbeatJob(id: string, worker: string, progress?: JsonObject): Promise<{ cancelRequested: boolean }>;
+  /** Appends to the job's event log; `seq` is 1, 2, 3, ... per job. */
+  appendJobEvent(id: string, type: string, data: JsonValue): Promise<JobEvent>;
+  /** Events after `afterSeq` (default 0), in order (limit default 1000). */
+  listJobEvents(id: string, options?: { afterSeq?: number; limit?: number }): Promise<JobEvent[]>;
+  /** Ends a running job, by its owner only and only once (`JobStateError` otherwise). */
+  finishJob(id: string, worker: string, outcome: JobOutcome): Promise<Job>;
+  /** Cancels a queued job at once, flags a running one (seen by its heartbeat); finished jobs are unchanged. */
+  requestJobCancel(id: string): Promise<Job>;
+
+  /** Sends `pg_notify(channel, payload)` (channel `^[a-z_][a-z0-9_]{0,62}$`, payload < 8000 bytes). */
+  notify(channel: string, payload: string): Promise<void>;
+  /**
+   * Listens on a channel (alias changes arrive on `ALIAS_CHANNEL`); resolves once subscribed, with the
+   * function that unsubscribes. At-most-once delivery: a hint to re-read state, not a queue.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+
   /** Closes the underlying connections (or the embedded database, if the store opened it). */
   close(): Promise<void>;
 }
@@ -157,6 +232,7 @@ export function createStore(driver: StoreDriver, options: StoreOptions = {}): Ad
     driver: driver.name,
     createTenant: (input) => tenants.createTenant(ctx, input),
     getTenant: (id) => tenants.getTenant(ctx, id),
+    findTenantByName: (name) => tenants.findTenantByName(ctx, name),
     createModel: (input) => tenants.createModel(ctx, input),
     getModel: (id) => tenants.getModel(ctx, id),
     findModel: (tenantId, name) => tenants.findModel(ctx, tenantId, name),
@@ -164,6 +240,7 @@ export function createStore(driver: StoreDriver, options: StoreOptions = {}): Ad
 
     commitVersion: (input) => commitLine(ctx, input, { kind: 'model' }),
     getVersion: (id) => versions.getVersion(ctx, id),
+    findVersionByJob: (modelId, jobId) => versions.findVersionByJob(ctx, modelId, jobId),
     listVersions: (modelId) => versions.listVersions(ctx, modelId),
     lineage: (versionId) => versions.lineage(ctx, versionId),
     getManifest: (versionId) => versions.getManifest(ctx, versionId),
@@ -207,6 +284,26 @@ export function createStore(driver: StoreDriver, options: StoreOptions = {}): Ad
     offerReplay: (streamId, items) => replay.offerReplay(ctx, streamId, items),
     replayState: (streamId) => replay.replayState(ctx, streamId),
     loadReplay: (streamId) => replay.loadReplay(ctx, streamId),
+
+    createApiKey: (input) => apiKeys.createApiKey(ctx, input),
+    findApiKeyByHash: (keyHash) => apiKeys.findApiKeyByHash(ctx, keyHash),
+    listApiKeys: (tenantId) => apiKeys.listApiKeys(ctx, tenantId),
+    revokeApiKey: (id) => apiKeys.revokeApiKey(ctx, id),
+    countApiKeys: (opts) => apiKeys.countApiKeys(ctx, opts),
+
+    createJob: (input) => jobs.createJob(ctx, input),
+    getJob: (id) => jobs.getJob(ctx, id),
+    listJobs: (modelId, opts) => jobs.listJobs(ctx, modelId, opts),
+    countJobs: (opts) => jobs.countJobs(ctx, opts),
+    claimJob: (id, worker, opts) => jobs.claimJob(ctx, id, worker, opts),
+    heartbeatJob: (id, worker, progress) => jobs.heartbeatJob(ctx, id, worker, progress),
+    appendJobEvent: (id, type, data) => jobEvents.appendJobEvent(ctx, id, type, data),
+    listJobEvents: (id, opts) => jobEvents.listJobEvents(ctx, id, opts),
+    finishJob: (id, worker, outcome) => jobs.finishJob(ctx, id, worker, outcome),
+    requestJobCancel: (id) => jobs.requestJobCancel(ctx, id),
+
+    notify: (channel, payload) => notifications.notify(ctx, channel, payload),
+    listen: (channel, onPayload) => notifications.listen(ctx, channel, onPayload),
 
     close: () => driver.close(),
   };

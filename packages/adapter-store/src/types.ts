@@ -130,6 +130,13 @@ export interface Alias {
   readonly updatedAt: Date;
 }
 
+/** Payload (as JSON) of a notification on `ALIAS_CHANNEL`: the alias now points at `versionId`. */
+export interface AliasNotification {
+  readonly modelId: string;
+  readonly name: string;
+  readonly versionId: string;
+}
+
 /** One logged alias move (`fromVersionId` null = created). */
 export interface AliasMove {
   readonly id: number;

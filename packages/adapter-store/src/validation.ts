@@ -9,6 +9,10 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 const BLOCK_NAME_RE = /^[A-Za-z0-9_][A-Za-z0-9._/:-]*$/;
 const KEY_RE = /^[A-Za-z0-9._:-]+$/;
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const SHA256_RE = /^[0-9a-f]{64}$/;
+// A lower-case unquoted identifier (at most 63 bytes, PostgreSQL's NAMEDATALEN - 1): PGlite interpolates
+// LISTEN channels into SQL unquoted, so nothing else may reach it, and case folding cannot surprise.
+const CHANNEL_RE = /^[a-z_][a-z0-9_]{0,62}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters.
 const CONTROL_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
@@ -56,6 +60,42 @@ export function checkId(driver: DriverName, field: string, value: unknown): stri
     throw new StoreValidationError(driver, field, 'a lower-case UUID', value);
   }
   return value;
+}
+
+/** Validates a sha256 digest in lower-case hex (API key hashes). */
+export function checkSha256(driver: DriverName, field: string, value: unknown): string {
+  if (typeof value !== 'string' || !SHA256_RE.test(value)) {
+    throw new StoreValidationError(driver, field, 'a sha256 digest in lower-case hex', value);
+  }
+  return value;
+}
+
+/** Validates a notification channel name. */
+export function checkChannel(driver: DriverName, field: string, value: unknown): string {
+  if (typeof value !== 'string' || !CHANNEL_RE.test(value)) {
+    throw new StoreValidationError(driver, field, `a channel name matching ${CHANNEL_RE}`, value);
+  }
+  return value;
+}
+
+/** Validates a short non-empty label (API key name, worker id): free text of 1 to `max` characters. */
+export function checkLabel(driver: DriverName, field: string, value: unknown, max: number): string {
+  const text = checkText(driver, field, value, max);
+  if (text.trim().length === 0) throw new StoreValidationError(driver, field, 'a non-blank string', value);
+  return text;
+}
+
+/** Validates one of a fixed set of values (a scope, a status). */
+export function checkOneOf<T extends string>(
+  driver: DriverName,
+  field: string,
+  value: unknown,
+  allowed: readonly T[],
+): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new StoreValidationError(driver, field, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value);
+  }
+  return value as T;
 }
 
 /** Validates free text: any characters but control characters (newline and tab allowed), bounded length. */

@@ -29,7 +29,7 @@ export interface StoreTx {
 
 /**
  * The thin, dialect-specific part of the store: connect + migrate (done by the factory), transactions,
- * and the two bulk block paths. Everything else is plain drizzle in `ops/`, shared by both drivers.
+ * the two bulk block paths and LISTEN. Everything else is plain drizzle in `ops/`, shared by both drivers.
  */
 export interface StoreDriver {
   readonly name: DriverName;
@@ -37,6 +37,11 @@ export interface StoreDriver {
   readonly db: Db;
   /** Runs `fn` in one transaction (READ COMMITTED); throwing rolls everything back. */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /**
+   * Subscribes to a notification channel (already validated); resolves once LISTEN is in effect, with
+   * the function that ends the subscription. Sending needs nothing driver-specific (`pg_notify`).
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** Streams the bytes of the given blocks, in any order; missing hashes are simply not returned. */
   readBlocks(hashes: readonly string[]): AsyncIterable<BlockBytes>;
   /** Closes connections (postgres.js) or the embedded database (PGlite). */

@@ -55,6 +55,12 @@ export async function openPgliteDriver(options: PgliteDriverOptions = {}): Promi
         return fn({ db: txDb, insertBlocks: (rows) => insertBlocks(tx, rows) });
       });
     },
+    async listen(channel, onPayload) {
+      // PGlite is one session: LISTEN and NOTIFY share it, and notifications arrive when the sending
+      // transaction commits, exactly as from another session on a server.
+      const unsubscribe = await client.listen(channel, onPayload);
+      return () => unsubscribe();
+    },
     async *readBlocks(hashes) {
       if (hashes.length === 0) return;
       const result = await client.query(

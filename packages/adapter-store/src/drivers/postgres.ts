@@ -44,6 +44,12 @@ export async function openPostgresDriver(options: PostgresDriverOptions): Promis
         return fn({ db: txDb as Db, insertBlocks: (rows) => copyBlocksIn(raw, rows) });
       });
     },
+    async listen(channel, onPayload) {
+      // postgres.js keeps one extra connection for all LISTENs of the client and re-issues them after a
+      // reconnect (notifications sent while it was down are lost, as with any LISTEN).
+      const { unlisten } = await client.listen(channel, onPayload);
+      return unlisten;
+    },
     async *readBlocks(hashes) {
       if (hashes.length === 0) return;
       const reader = postgres(options.url, { ...connection, max: 1 });

@@ -6,9 +6,13 @@ import type { MoveAuthor } from '../store.js';
 import type { Alias, AliasMove } from '../types.js';
 import { checkId, checkName, checkText } from '../validation.js';
 import { guard, type StoreContext } from './context.js';
+import { notifyAlias } from './notify.js';
 import { toAlias, toAliasMove } from './rows.js';
 
-/** Creates an alias pointing at a version of the model; an existing name is `AlreadyExistsError`. */
+/**
+ * Creates an alias pointing at a version of the model; an existing name is `AlreadyExistsError`.
+ * Announced on `ALIAS_CHANNEL` once committed (as are moves and rollbacks).
+ */
 export async function createAlias(
   ctx: StoreContext,
   input: { modelId: string; name: string; versionId: string } & MoveAuthor,
@@ -26,6 +30,7 @@ export async function createAlias(
       await tx.db
         .insert(aliasLog)
         .values({ modelId, name, fromVersionId: null, toVersionId: versionId, actor, reason });
+      await notifyAlias(tx.db, row);
       return toAlias(row);
     }),
   );
@@ -173,5 +178,6 @@ async function move(db: Db, current: Alias, to: string, actor: string, reason: s
     reason,
   });
   if (!row) throw new Error('alias vanished under its row lock');
+  await notifyAlias(db, row);
   return toAlias(row);
 }

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { StoreTx } from '../drivers/driver.js';
-import { NotFoundError, StoreValidationError, VersionConflictError } from '../errors.js';
+import { AlreadyExistsError, NotFoundError, StoreValidationError, VersionConflictError } from '../errors.js';
 import { models, versions } from '../schema/index.js';
 import type { CommitInput, CommitResult, JsonValue, Version } from '../types.js';
 import { checkBlockName, checkId, checkJson } from '../validation.js';
 import { writeBlocks } from './block-writer.js';
-import { guard, lockBlocksShared, type StoreContext } from './context.js';
+import { constraintName, guard, lockBlocksShared, type StoreContext, sqlState } from './context.js';
 import { checkCommitMeta, checkLineageStream } from './lineage-input.js';
 import { insertManifest, manifestHash, mergeManifest, readManifest } from './manifest.js';
 import { toModel, toVersion } from './rows.js';
@@ -27,6 +27,10 @@ export interface CommitHooks {
  * so of two writers that saw the same head exactly one matches and the other gets
  * `VersionConflictError` — never a lost update. The parent may be any version of the line (branching
  * after a rollback), but only by someone who saw the current head.
+ *
+ * A training job commits at most once: a `lineage.extra.jobId` that a version (of any line) already
+ * carries is `AlreadyExistsError`. It is checked up front to fail before streaming bytes; the unique index
+ * `versions_job_unique` decides when two commits of one job race.
  */
 export async function commitLine(
   ctx: StoreContext,
@@ -74,6 +78,10 @@ export async function commitLine(
           throw new StoreValidationError(driver, 'parentId', `a version of model ${modelId}`, parentId);
         }
         parentConfig = parent.config as JsonValue;
+      }
+      const jobId = meta.lineage.extra.jobId;
+      if (jobId !== undefined && jobId !== null && (await versionOfJob(tx, jobId))) {
+        throw new AlreadyExistsError(driver, 'version of job', String(jobId));
       }
       await checkLineageStream(tx.db, driver, meta.lineage.streamId, [
         modelId,
@@ -130,7 +138,13 @@ export async function commitLine(
           totalBytes: manifest.reduce((n, e) => n + e.byteLength, 0),
           contentHash: manifestHash(manifest),
         })
-        .returning();
+        .returning()
+        .catch((error: unknown) => {
+          if (sqlState(error) === '23505' && constraintName(error) === 'versions_job_unique') {
+            throw new AlreadyExistsError(driver, 'version of job', String(jobId), { cause: error });
+          }
+          throw error;
+        });
       if (!row) throw new Error('insert into versions returned no row');
       await insertManifest(tx.db, row.id, manifest);
       await tx.db.update(models).set({ headVersionId: row.id }).where(eq(models.id, modelId));
@@ -145,4 +159,16 @@ export async function commitLine(
       };
     }),
   );
+}
+
+/** Whether some version already carries this job id (the expression of `versions_job_unique`). */
+async function versionOfJob(tx: StoreTx, jobId: JsonValue): Promise<boolean> {
+  // `->>` renders the stored value as text; a string parameter compares equal exactly when it is a string.
+  if (typeof jobId !== 'string') return false; // the unique index still decides for other JSON values
+  const [row] = await tx.db
+    .select({ id: versions.id })
+    .from(versions)
+    .where(sql`(${versions.lineage} ->> 'jobId') = ${jobId}`)
+    .limit(1);
+  return row !== undefined;
 }

@@ -41,6 +41,21 @@ export function sqlState(error: unknown): string | undefined {
 }
 
 /**
+ * The constraint a driver error names (postgres.js calls it `constraint_name`, PGlite `constraint`),
+ * looking through drizzle's wrapper like `sqlState`.
+ */
+export function constraintName(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    const named = current as { constraint_name?: unknown; constraint?: unknown };
+    const name = named.constraint_name ?? named.constraint;
+    if (typeof name === 'string') return name;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
  * Runs an operation, passing the store's own errors through and wrapping anything else in a
  * `StoreDatabaseError` (with the driver's error as `cause`, and without drizzle's parameter dump).
  */

@@ -1,6 +1,16 @@
 import type { BlockDType } from '@peer/core/serialization';
 import type { InferSelectModel } from 'drizzle-orm';
-import type { aliases, aliasLog, models, tenants, versionBlocks, versions } from '../schema/index.js';
+import type {
+  aliases,
+  aliasLog,
+  apiKeys,
+  jobEvents,
+  jobs,
+  models,
+  tenants,
+  versionBlocks,
+  versions,
+} from '../schema/index.js';
 import type {
   Alias,
   AliasMove,
@@ -11,6 +21,7 @@ import type {
   Tenant,
   Version,
 } from '../types.js';
+import type { ApiKeyRecord, ApiKeyScope, Job, JobEvent, JobKind, JobStatus } from '../types-jobs.js';
 
 /** Row → public type mappers: the only place that knows column-to-field naming. */
 export function toTenant(row: InferSelectModel<typeof tenants>): Tenant {
@@ -80,5 +91,51 @@ export function toAliasMove(row: InferSelectModel<typeof aliasLog>): AliasMove {
     actor: row.actor,
     reason: row.reason,
     at: row.at,
+  };
+}
+
+export function toApiKey(row: InferSelectModel<typeof apiKeys>): ApiKeyRecord {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    name: row.name,
+    scope: row.scope as ApiKeyScope, // the check constraint guarantees it
+    prefix: row.prefix,
+    keyHash: row.keyHash,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    revokedAt: row.revokedAt,
+  };
+}
+
+export function toJob(row: InferSelectModel<typeof jobs>): Job {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    modelId: row.modelId,
+    kind: row.kind as JobKind, // the check constraints guarantee kind and status
+    spec: row.spec as JsonValue,
+    status: row.status as JobStatus,
+    attempts: row.attempts,
+    maxAttempts: row.maxAttempts,
+    worker: row.worker,
+    progress: row.progress as JsonValue,
+    resultVersionId: row.resultVersionId,
+    error: (row.error ?? null) as JsonValue | null,
+    cancelRequested: row.cancelRequested,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    heartbeatAt: row.heartbeatAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+export function toJobEvent(row: InferSelectModel<typeof jobEvents>): JobEvent {
+  return {
+    jobId: row.jobId,
+    seq: row.seq,
+    type: row.type,
+    data: row.data as JsonValue,
+    createdAt: row.createdAt,
   };
 }

@@ -32,6 +32,15 @@ export async function getTenant(ctx: StoreContext, id: string): Promise<Tenant> 
   });
 }
 
+/** Finds a tenant by its (unique) name. */
+export async function findTenantByName(ctx: StoreContext, name: string): Promise<Tenant | undefined> {
+  checkName(ctx.name, 'name', name);
+  return guard(ctx, 'findTenantByName', async () => {
+    const [row] = await ctx.driver.db.select().from(tenants).where(eq(tenants.name, name));
+    return row ? toTenant(row) : undefined;
+  });
+}
+
 /** Creates a model of a tenant; the name is unique per tenant. */
 export async function createModel(
   ctx: StoreContext,

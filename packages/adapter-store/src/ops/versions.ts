@@ -1,5 +1,5 @@
 import type { TensorBlock } from '@peer/core/serialization';
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, or, sql } from 'drizzle-orm';
 import { NotFoundError, StoreValidationError } from '../errors.js';
 import { aliases, models, versions } from '../schema/index.js';
 import type { ManifestEntry, Version } from '../types.js';
@@ -29,6 +29,36 @@ export async function listVersions(ctx: StoreContext, modelId: string): Promise<
       .where(eq(versions.modelId, modelId))
       .orderBy(asc(versions.seq));
     return rows.map(toVersion);
+  });
+}
+
+/**
+ * The version a job committed (`lineage.extra.jobId`), on the model's own line or on one of its
+ * adapters' lines (where `train-adapter` jobs commit), or undefined. A job commits at most once, so
+ * there is never more than one. Lets a re-claimed job find out that its crashed predecessor already
+ * committed before training again.
+ */
+export async function findVersionByJob(
+  ctx: StoreContext,
+  modelId: string,
+  jobId: string,
+): Promise<Version | undefined> {
+  checkId(ctx.name, 'modelId', modelId);
+  checkId(ctx.name, 'jobId', jobId);
+  return guard(ctx, 'findVersionByJob', async () => {
+    const [found] = await ctx.driver.db
+      .select({ version: versions })
+      .from(versions)
+      .innerJoin(models, eq(models.id, versions.modelId))
+      .where(
+        and(
+          // The expression of the unique index `versions_job_unique`, so this is an index lookup.
+          sql`(${versions.lineage} ->> 'jobId') = ${jobId}`,
+          or(eq(versions.modelId, modelId), eq(models.baseModelId, modelId)),
+        ),
+      )
+      .limit(1);
+    return found ? toVersion(found.version) : undefined;
   });
 }
 

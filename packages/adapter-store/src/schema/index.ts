@@ -1,5 +1,7 @@
 export { adapterVersions } from './adapters.js';
+export { apiKeys } from './api-keys.js';
 export { blocks } from './blocks.js';
+export { jobEvents, jobs } from './jobs.js';
 export { regularizationBlocks, regularizationStates } from './regularization.js';
 export {
   ingestBatches,

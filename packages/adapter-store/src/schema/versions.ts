@@ -11,6 +11,7 @@ import {
   text,
   timestamp,
   unique,
+  uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { blocks } from './blocks.js';
@@ -22,6 +23,8 @@ import { models } from './tenants.js';
  * them per line in commit order. Lineage says which stream and ingest offset range produced it.
  * `content_hash` is the sha256 of the sorted manifest, so two versions with the same blocks have the
  * same content hash (cache keys should use it, not names). UPDATE is refused by a trigger.
+ * `lineage` holds `Lineage.extra`; a `jobId` in it is unique, so a training job can commit at most once
+ * even when two attempts of it race (the index decides, `commitLine` maps the violation).
  */
 export const versions = pgTable(
   'versions',
@@ -49,6 +52,9 @@ export const versions = pgTable(
     unique('versions_model_seq_unique').on(t.modelId, t.seq),
     index('versions_parent_idx').on(t.parentId),
     check('versions_seq_check', sql`${t.seq} >= 1`),
+    uniqueIndex('versions_job_unique')
+      .on(sql`(${t.lineage} ->> 'jobId')`)
+      .where(sql`(${t.lineage} ->> 'jobId') is not null`),
   ],
 );
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { AdapterStore, JsonValue, Model, Tenant } from '../../src/index.js';
 
 /** What a driver's test file provides to the contract suite. */
@@ -57,4 +57,19 @@ export async function tableCounts(h: StoreHarness): Promise<Record<string, numbe
     out[t] = Number(row?.n);
   }
   return out;
+}
+
+/** A random API key and what the API would store of it: its sha256 (hex) and display prefix. */
+export function newApiKey(): { key: string; keyHash: string; prefix: string } {
+  const key = `peer_${randomBytes(24).toString('base64url')}`;
+  return { key, keyHash: createHash('sha256').update(key).digest('hex'), prefix: key.slice(0, 12) };
+}
+
+/** Polls until `check` holds (notifications arrive asynchronously), failing after `timeoutMs`. */
+export async function waitFor(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }

@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { adapterContract } from './adapters.contract.js';
 import { aliasContract } from './aliases.contract.js';
+import { apiKeyContract } from './api-keys.contract.js';
 import { badInputContract } from './bad-input.contract.js';
 import { conflictContract } from './conflicts.contract.js';
 import type { MakeHarness, StoreHarness } from './harness.js';
 import { ingestContract } from './ingest.contract.js';
 import { integrityContract } from './integrity.contract.js';
+import { jobContract } from './jobs.contract.js';
+import { notifyContract } from './notify.contract.js';
 import { versionContract } from './versions.contract.js';
 
 /**
@@ -33,5 +36,8 @@ export function runStoreContract(name: string, makeHarness: MakeHarness): void {
     badInputContract(h);
     ingestContract(h);
     adapterContract(h);
+    apiKeyContract(h);
+    jobContract(h);
+    notifyContract(h);
   });
 }

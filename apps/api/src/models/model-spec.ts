@@ -1,0 +1,89 @@
+import { z } from '@hono/zod-openapi';
+import type { JsonObject, Model } from '@peer/adapter-store';
+import { type ClassifierConfig, PeerConfigError, parseClassifierConfig } from '@peer/core';
+import { ApiError } from '../http/api-error.js';
+import { NameSchema } from '../http/schemas.js';
+import { type Strategy, StrategySchema } from './strategy.js';
+
+/** Body of `POST /v1/models`. */
+export const CreateModelSchema = z
+  .object({
+    name: NameSchema,
+    /** `classifier`: vectors in, a class out (one head per task with `taskHeads`). */
+    kind: z.enum(['classifier']),
+    /** The model config of `@peer/core` (`PeerClassifier`): `inDim`, `classes`, `dModel`, `peer`, ... */
+    config: z.record(z.string(), z.unknown()).openapi({
+      example: { inDim: 784, classes: 10, peer: { subKeyRows: 64, subKeyCols: 64, capacityRows: 256 } },
+    }),
+    /** Seed of the initial weights. */
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
+    /** What training jobs use unless they say otherwise. */
+    defaultStrategy: StrategySchema.prefault({}),
+  })
+  .strict()
+  .openapi('CreateModel');
+
+/** What a model row's `config` holds: everything needed to rebuild, train and validate records for it. */
+export interface ModelSpec {
+  readonly kind: 'classifier';
+  readonly classifier: ClassifierConfig;
+  readonly seed: number;
+  readonly defaultStrategy: Strategy;
+}
+
+/** Validates the core config of a create request; core errors become 422s naming `config.<field>`. */
+export function specFromRequest(body: z.output<typeof CreateModelSchema>): ModelSpec {
+  try {
+    const classifier = parseClassifierConfig(body.config);
+    return { kind: body.kind, classifier, seed: body.seed, defaultStrategy: body.defaultStrategy };
+  } catch (error) {
+    if (error instanceof PeerConfigError)
+      throw ApiError.invalidField(`config.${error.field}`, error.bound, error.value);
+    throw error;
+  }
+}
+
+/** The spec stored with a model (written by `specFromRequest`, so trusted). */
+export function specOf(model: Model): ModelSpec {
+  return model.config as unknown as ModelSpec;
+}
+
+/** The spec as a JSON object for the store. */
+export function specJson(spec: ModelSpec): JsonObject {
+  return JSON.parse(JSON.stringify(spec)) as JsonObject;
+}
+
+/** The public view of a model. */
+export function modelView(model: Model) {
+  const spec = specOf(model);
+  return {
+    id: model.id,
+    name: model.name,
+    kind: spec.kind,
+    config: spec.classifier,
+    seed: spec.seed,
+    defaultStrategy: spec.defaultStrategy,
+    headVersionId: model.headVersionId,
+    versionCount: model.versionCount,
+    createdAt: model.createdAt.toISOString(),
+  };
+}
+
+export const ModelViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.string(),
+    config: z.record(z.string(), z.unknown()),
+    seed: z.number(),
+    defaultStrategy: StrategySchema,
+    headVersionId: z.string().nullable(),
+    versionCount: z.number(),
+    createdAt: z.string(),
+  })
+  .openapi('Model');
