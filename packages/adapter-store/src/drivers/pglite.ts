@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
@@ -31,6 +32,8 @@ export interface PgliteDriverOptions {
  */
 export async function openPgliteDriver(options: PgliteDriverOptions = {}): Promise<StoreDriver> {
   const owned = !options.client;
+  // PGlite creates only the last path segment; a fresh `DATA_DIR=./data` needs its parents too.
+  if (options.dataDir && !options.client) await mkdir(options.dataDir, { recursive: true });
   const client = options.client ?? (options.dataDir ? new PGlite(options.dataDir) : new PGlite());
   await client.waitReady;
   const db = drizzle({ client }) as unknown as Db;
