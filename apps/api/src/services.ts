@@ -3,6 +3,7 @@ import { KeyResolver } from './auth/auth-middleware.js';
 import type { ApiEnv } from './env.js';
 import { RateLimiter } from './http/rate-limiter.js';
 import { Metrics } from './observability/metrics.js';
+import { registerStoreGauges } from './observability/store-gauges.js';
 
 /** Whether the server still takes new work (false once SIGTERM started a graceful shutdown). */
 export interface Lifecycle {
@@ -25,10 +26,12 @@ export function createServices(env: ApiEnv, store: AdapterStore): Services {
     const record = await store.findApiKeyByHash(hash);
     return record ? { keyId: record.id, tenantId: record.tenantId, scope: record.scope } : undefined;
   });
+  const metrics = new Metrics();
+  registerStoreGauges(metrics, store);
   return {
     env,
     store,
-    metrics: new Metrics(),
+    metrics,
     keys,
     rateLimiter: new RateLimiter(env.PEER_RATE_LIMIT_RPS),
     lifecycle: { draining: false },

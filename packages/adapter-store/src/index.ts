@@ -37,6 +37,7 @@ export {
   MAX_JOB_ATTEMPTS,
 } from './ops/jobs.js';
 export { ALIAS_CHANNEL, MAX_NOTIFY_PAYLOAD_BYTES } from './ops/notify.js';
+export type { ModelHead, StorageStats } from './ops/stats.js';
 export type { VerifyReport } from './ops/verify.js';
 export { planReservoir } from './replay/reservoir.js';
 export { mulberry32, type RandomSource, type RngFactory, randomIntBelow } from './replay/rng.js';

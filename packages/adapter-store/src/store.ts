@@ -15,6 +15,7 @@ import * as notifications from './ops/notify.js';
 import * as records from './ops/records.js';
 import * as regularization from './ops/regularization.js';
 import * as replay from './ops/replay.js';
+import { type ModelHead, modelHeads, type StorageStats, storageStats } from './ops/stats.js';
 import * as streams from './ops/streams.js';
 import * as tenants from './ops/tenants.js';
 import { type VerifyReport, verifyVersion } from './ops/verify.js';
@@ -208,6 +209,11 @@ export interface AdapterStore {
    */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
 
+  /** Database size and block totals (for `/metrics`). */
+  storageStats(): Promise<StorageStats>;
+  /** The head version of every model line, across tenants (for scrape-time gauges). */
+  modelHeads(): Promise<ModelHead[]>;
+
   /** Closes the underlying connections (or the embedded database, if the store opened it). */
   close(): Promise<void>;
 }
@@ -304,6 +310,9 @@ export function createStore(driver: StoreDriver, options: StoreOptions = {}): Ad
 
     notify: (channel, payload) => notifications.notify(ctx, channel, payload),
     listen: (channel, onPayload) => notifications.listen(ctx, channel, onPayload),
+
+    storageStats: () => storageStats(ctx),
+    modelHeads: () => modelHeads(ctx),
 
     close: () => driver.close(),
   };

@@ -67,7 +67,8 @@ export class Metrics {
       for (const [labels, h] of series) {
         const inner = labels.slice(1, -1);
         const join = (extra: string) => `{${inner ? `${inner},` : ''}${extra}}`;
-        for (const [i, b] of BUCKETS.entries()) lines.push(`${name}_bucket${join(`le="${b}"`)} ${h.counts[i] ?? 0}`);
+        for (const [i, b] of BUCKETS.entries())
+          lines.push(`${name}_bucket${join(`le="${b}"`)} ${h.counts[i] ?? 0}`);
         lines.push(`${name}_bucket${join('le="+Inf"')} ${h.count}`);
         lines.push(`${name}_sum${labels} ${h.sum}`, `${name}_count${labels} ${h.count}`);
       }

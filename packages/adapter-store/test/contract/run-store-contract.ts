@@ -9,6 +9,7 @@ import { ingestContract } from './ingest.contract.js';
 import { integrityContract } from './integrity.contract.js';
 import { jobContract } from './jobs.contract.js';
 import { notifyContract } from './notify.contract.js';
+import { statsContract } from './stats.contract.js';
 import { versionContract } from './versions.contract.js';
 
 /**
@@ -38,6 +39,7 @@ export function runStoreContract(name: string, makeHarness: MakeHarness): void {
     adapterContract(h);
     apiKeyContract(h);
     jobContract(h);
+    statsContract(h);
     notifyContract(h);
   });
 }
