@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { ApiError } from './http/api-error.js';
 import type { AppEnv } from './http/app-env.js';
+import { requestBodyLimit } from './http/body-limit.js';
 import { errorBody, toApiError } from './http/error-response.js';
 import { validationError } from './http/validation-hook.js';
 import { logger } from './observability/logger.js';
@@ -47,6 +48,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
       (performance.now() - started) / 1000,
     );
   });
+
+  app.use('/v1/*', requestBodyLimit(services.env.PEER_MAX_BODY_BYTES));
 
   healthRoutes(app);
   docsRoutes(app);

@@ -53,6 +53,20 @@ describe('models routes', () => {
     expect(list.models.map((m: { name: string }) => m.name)).not.toContain("x'; drop table models;--");
   });
 
+  it('answers 413 for a JSON body over the limit without reading it whole', async () => {
+    const small = await createTestApp({ PEER_MAX_BODY_BYTES: '1000' });
+    try {
+      const res = await small.call('POST', '/v1/models', {
+        key: small.keys.write,
+        json: { name: 'big', kind: 'classifier', config: { ...SMALL_CLASSIFIER, pad: 'x'.repeat(5000) } },
+      });
+      expect(res.status).toBe(413);
+      expect((await res.json()).error).toMatchObject({ code: 'payload_too_large', field: 'body' });
+    } finally {
+      await small.close();
+    }
+  });
+
   it('answers malformed JSON with a 400 JSON body, and a duplicate name with 409', async () => {
     const bad = await t.call('POST', '/v1/models', {
       key: t.keys.write,
