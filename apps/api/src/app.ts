@@ -8,6 +8,7 @@ import { validationError } from './http/validation-hook.js';
 import { logger } from './observability/logger.js';
 import { docsRoutes } from './routes/docs-page.js';
 import { healthRoutes } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
 import { modelRoutes } from './routes/models.js';
 import { streamRoutes } from './routes/streams.js';
 import type { Services } from './services.js';
@@ -58,6 +59,10 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   modelRoutes(models);
   streamRoutes(models);
   app.route('/v1/models', models);
+
+  const keys = apiRouter();
+  keyRoutes(keys);
+  app.route('/v1/keys', keys);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'Bearer', {
     type: 'http',

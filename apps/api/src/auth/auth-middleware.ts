@@ -14,6 +14,11 @@ export class KeyResolver {
 
   constructor(private readonly find: (hash: string) => Promise<Principal | undefined>) {}
 
+  /** Forgets every cached key (this replica sees a revocation at once; others within `KEY_CACHE_MS`). */
+  invalidate(): void {
+    this.cache.clear();
+  }
+
   async resolve(header: string | undefined): Promise<Principal> {
     const match = header?.match(/^Bearer\s+(\S+)$/i);
     const key = match?.[1];
