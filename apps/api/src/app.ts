@@ -6,11 +6,16 @@ import { requestBodyLimit } from './http/body-limit.js';
 import { errorBody, toApiError } from './http/error-response.js';
 import { validationError } from './http/validation-hook.js';
 import { logger } from './observability/logger.js';
+import { adapterRoutes } from './routes/adapters.js';
 import { docsRoutes } from './routes/docs-page.js';
 import { healthRoutes } from './routes/health.js';
+import { jobRoutes, modelJobRoutes } from './routes/jobs.js';
 import { keyRoutes } from './routes/keys.js';
 import { modelRoutes } from './routes/models.js';
+import { predictRoutes } from './routes/predict.js';
 import { streamRoutes } from './routes/streams.js';
+import { uiRoutes } from './routes/ui.js';
+import { versionRoutes } from './routes/versions.js';
 import type { Services } from './services.js';
 
 /** An OpenAPIHono whose request validation failures are the API's 422 bodies. */
@@ -54,11 +59,20 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
 
   healthRoutes(app);
   docsRoutes(app);
+  uiRoutes(app);
 
   const models = apiRouter();
   modelRoutes(models);
   streamRoutes(models);
+  predictRoutes(models);
+  versionRoutes(models);
+  adapterRoutes(models);
+  modelJobRoutes(models);
   app.route('/v1/models', models);
+
+  const jobs = apiRouter();
+  jobRoutes(jobs);
+  app.route('/v1/jobs', jobs);
 
   const keys = apiRouter();
   keyRoutes(keys);

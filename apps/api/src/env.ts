@@ -30,6 +30,11 @@ const ApiEnvSchema = z.object({
   PEER_MAX_QUEUED_JOBS: positiveInt.default(16),
   /** Inputs per predict request. */
   PEER_MAX_PREDICT_BATCH: positiveInt.default(1024),
+  /**
+   * Memory budget of loaded models (MiB), least recently used evicted beyond it; 2 GiB holds one N = 1024²
+   * pool at d 256 (two 1 GiB expert tables) or hundreds of small models.
+   */
+  PEER_MODEL_CACHE_MB: positiveInt.default(2048),
   /** Run a training worker inside `peer serve` (0 for API-only replicas that leave training to `peer worker`). */
   PEER_INPROCESS_WORKER: z.enum(['0', '1']).default('1'),
   /** Server the CLI's client commands (`ingest`, `predict`, `versions`, `alias`) talk to. */

@@ -121,6 +121,8 @@ export interface AdapterStore {
     targetLayer: string;
     config?: JsonValue;
   }): Promise<Model>;
+  /** The adapter line of this name (even one without versions yet), or undefined. */
+  findAdapter(modelId: string, name: string): Promise<Model | undefined>;
   commitAdapterVersion(input: AdapterCommitInput): Promise<CommitResult>;
   loadAdapterVersion(versionId: string): Promise<AdapterVersion>;
   listAdapterKeys(baseModelId: string, options?: { alias?: string }): Promise<AdapterKey[]>;
@@ -184,6 +186,8 @@ export interface AdapterStore {
   listJobs(modelId: string, options?: { status?: JobStatus; limit?: number }): Promise<Job[]>;
   /** Jobs of all models with one of the statuses (queue depth). */
   countJobs(options: { statuses: readonly JobStatus[] }): Promise<number>;
+  /** Queued and running jobs of every model, oldest first (what an embedded deployment resumes on start). */
+  listUnfinishedJobs(options?: { limit?: number }): Promise<Job[]>;
   /**
    * Atomically claims a queued job, or a running one whose heartbeat is older than `staleAfterMs`
    * (default 60 s; a crashed worker's). Undefined if finished, held by a live worker, or out of attempts
@@ -267,6 +271,7 @@ export function createStore(driver: StoreDriver, options: StoreOptions = {}): Ad
     aliasHistory: (modelId, name) => aliases.aliasHistory(ctx, modelId, name),
 
     createAdapter: (input) => adapters.createAdapter(ctx, input),
+    findAdapter: (modelId, name) => adapters.findAdapter(ctx, modelId, name),
     commitAdapterVersion: (input) => adapters.commitAdapterVersion(ctx, input),
     loadAdapterVersion: (versionId) => adapters.loadAdapterVersion(ctx, versionId),
     listAdapterKeys: (baseModelId, opts) => adapters.listAdapterKeys(ctx, baseModelId, opts),
@@ -301,6 +306,7 @@ export function createStore(driver: StoreDriver, options: StoreOptions = {}): Ad
     getJob: (id) => jobs.getJob(ctx, id),
     listJobs: (modelId, opts) => jobs.listJobs(ctx, modelId, opts),
     countJobs: (opts) => jobs.countJobs(ctx, opts),
+    listUnfinishedJobs: (opts) => jobs.listUnfinishedJobs(ctx, opts),
     claimJob: (id, worker, opts) => jobs.claimJob(ctx, id, worker, opts),
     heartbeatJob: (id, worker, progress) => jobs.heartbeatJob(ctx, id, worker, progress),
     appendJobEvent: (id, type, data) => jobEvents.appendJobEvent(ctx, id, type, data),

@@ -1,4 +1,4 @@
-import type { AdapterStore, JsonValue } from '@peer/adapter-store';
+import { type AdapterStore, CONTINUAL_STATE_SUFFIX, type JsonValue } from '@peer/adapter-store';
 import type { Metrics } from './metrics.js';
 
 /**
@@ -31,6 +31,8 @@ export function registerStoreGauges(metrics: Metrics, store: AdapterStore): void
     },
   );
   metrics.gauge('peer_pool_experts', 'Experts in the head version of each model', async () =>
-    (await store.modelHeads()).map((h) => [{ model: h.modelId, name: h.name }, poolExperts(h.config)]),
+    (await store.modelHeads())
+      .filter((h) => !h.name.endsWith(CONTINUAL_STATE_SUFFIX))
+      .map((h) => [{ model: h.modelId, name: h.name }, poolExperts(h.config)]),
   );
 }

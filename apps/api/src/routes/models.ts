@@ -1,5 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { CONTINUAL_STATE_SUFFIX } from '@peer/adapter-store';
 import { requireScope } from '../auth/auth-middleware.js';
+import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
 import { bearer, errorResponses, ModelIdParams } from '../http/schemas.js';
 import { ownedModel } from '../http/tenancy.js';
@@ -53,6 +55,13 @@ const getModelRoute = createRoute({
 export function modelRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openapi(createModelRoute, async (c) => {
     const body = c.req.valid('json');
+    if (body.name.endsWith(CONTINUAL_STATE_SUFFIX)) {
+      throw ApiError.invalidField(
+        'name',
+        `a name not ending in '${CONTINUAL_STATE_SUFFIX}' (reserved)`,
+        body.name,
+      );
+    }
     const spec = specFromRequest(body);
     const { store } = c.get('services');
     const principal = c.get('principal');
@@ -68,7 +77,9 @@ export function modelRoutes(app: OpenAPIHono<AppEnv>): void {
 
   app.openapi(listModelsRoute, async (c) => {
     const models = await c.get('services').store.listModels(c.get('principal').tenantId);
-    return c.json({ models: models.map(modelView) }, 200);
+    // `<model>.continual-state` lines hold regularizer state for jobs (EWC, L2): internal, not models.
+    const visible = models.filter((m) => !m.name.endsWith(CONTINUAL_STATE_SUFFIX));
+    return c.json({ models: visible.map(modelView) }, 200);
   });
 
   app.openapi(getModelRoute, async (c) => {

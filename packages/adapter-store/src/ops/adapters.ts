@@ -48,6 +48,23 @@ export async function createAdapter(
   });
 }
 
+/** The adapter line `name` of a base model, with or without versions (undefined when absent). */
+export async function findAdapter(
+  ctx: StoreContext,
+  modelId: string,
+  name: string,
+): Promise<Model | undefined> {
+  const baseId = checkId(ctx.name, 'modelId', modelId);
+  const checked = checkName(ctx.name, 'name', name);
+  return guard(ctx, 'findAdapter', async () => {
+    const [row] = await ctx.driver.db
+      .select()
+      .from(models)
+      .where(and(eq(models.baseModelId, baseId), eq(models.kind, 'adapter'), eq(models.name, checked)));
+    return row ? toModel(row) : undefined;
+  });
+}
+
 /** Commits a LoRA adapter version (A and B as content-addressed blocks plus rank/alpha/key metadata). */
 export async function commitAdapterVersion(
   ctx: StoreContext,

@@ -81,6 +81,26 @@ export async function listJobs(
   });
 }
 
+/**
+ * Jobs of every model that are not finished (`queued` or `running`), oldest first: what an embedded
+ * deployment must resume after a restart, since no other process holds its queue.
+ */
+export async function listUnfinishedJobs(
+  ctx: StoreContext,
+  options: { limit?: number } = {},
+): Promise<Job[]> {
+  const limit = checkInt(ctx.name, 'limit', options.limit ?? 1000, 1, 100_000);
+  return guard(ctx, 'listUnfinishedJobs', async () => {
+    const rows = await ctx.driver.db
+      .select()
+      .from(jobs)
+      .where(inArray(jobs.status, ['queued', 'running']))
+      .orderBy(jobs.createdAt, jobs.id)
+      .limit(limit);
+    return rows.map(toJob);
+  });
+}
+
 /** How many jobs, of all models, have one of the statuses (e.g. the queue depth). */
 export async function countJobs(
   ctx: StoreContext,

@@ -17,6 +17,11 @@ export function adapterContract(h: HarnessRef): void {
         targetLayer: 'block0.ffn.up',
       });
       expect(adapter).toMatchObject({ kind: 'adapter', baseModelId: model.id });
+      // Found by name even before its first version; not found under another model or name.
+      expect((await store.findAdapter(model.id, 'legal'))?.id).toBe(adapter.id);
+      expect(await store.findAdapter(model.id, 'medical')).toBeUndefined();
+      const { model: other } = await freshModel(store);
+      expect(await store.findAdapter(other.id, 'legal')).toBeUndefined();
       const input = { adapterId: adapter.id, rank: 4, alpha: 8, dIn: 16, dOut: 12 };
       const v1 = await store.commitAdapterVersion({
         ...input,

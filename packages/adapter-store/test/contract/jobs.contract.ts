@@ -148,6 +148,38 @@ export function jobContract(h: HarnessRef): void {
       );
     });
 
+    it('lists the unfinished jobs of every model, oldest first', async () => {
+      const { store } = h();
+      const a = await freshModel(store);
+      const b = await freshModel(store);
+      const queued = await store.createJob({
+        tenantId: a.tenant.id,
+        modelId: a.model.id,
+        kind: 'train',
+        spec: {},
+      });
+      const running = await store.createJob({
+        tenantId: b.tenant.id,
+        modelId: b.model.id,
+        kind: 'train',
+        spec: {},
+      });
+      const done = await store.createJob({
+        tenantId: b.tenant.id,
+        modelId: b.model.id,
+        kind: 'train',
+        spec: {},
+      });
+      await store.claimJob(running.id, 'w1');
+      await store.claimJob(done.id, 'w1');
+      await store.finishJob(done.id, 'w1', { status: 'succeeded' });
+      const ids = (await store.listUnfinishedJobs({ limit: 100_000 })).map((j) => j.id);
+      expect(ids).toContain(queued.id);
+      expect(ids).toContain(running.id);
+      expect(ids).not.toContain(done.id);
+      expect(ids.indexOf(queued.id)).toBeLessThan(ids.indexOf(running.id));
+    });
+
     it('cancels a queued job at once and flags a running one for its heartbeat', async () => {
       const { store } = h();
       const { tenant, model } = await freshModel(store);

@@ -1,0 +1,66 @@
+import {
+  BatchSampler,
+  batchLoss,
+  batchOf,
+  type ContinualPlugin,
+  type PeerClassifier,
+  type StreamContext,
+  Trainer,
+  type TrainHistory,
+} from '@peer/core';
+import { tf } from '@peer/core/backend';
+import { TaskCancelledError } from './task-errors.js';
+import type { TrainSpec } from './train-spec.js';
+import type { TrainTaskOptions } from './train-task-types.js';
+
+/** Progress reports per run: one every ~2% of the iterations. */
+const PROGRESS_REPORTS = 50;
+
+/**
+ * The optimisation loop of one stream, as the core's `ContinualLearner` runs it (batches through the plugins'
+ * `batchTransform`, their penalties added to the loss, a fresh Adam per stream), with progress reports and a
+ * cancel check between steps. Throws `TaskCancelledError` when the signal aborted.
+ */
+export async function trainSteps(
+  model: PeerClassifier,
+  ctx: StreamContext,
+  plugins: readonly ContinualPlugin[],
+  spec: TrainSpec,
+  options: TrainTaskOptions,
+): Promise<TrainHistory> {
+  const { train, task } = ctx.stream;
+  const trainer = new Trainer(model, {
+    learningRate: spec.learningRate,
+    progressEvery: Math.max(1, Math.round(spec.iterations / PROGRESS_REPORTS)),
+  });
+  const sampler = new BatchSampler(train.size, spec.seed + ctx.streamIndex);
+  try {
+    const history = await trainer.fit({
+      steps: spec.iterations,
+      batchSize: spec.batchSize,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onProgress: (p) =>
+        options.onProgress?.({
+          step: p.step,
+          steps: spec.iterations,
+          loss: p.loss,
+          elapsedMs: Math.round(p.elapsedMs),
+        }),
+      loss: () => {
+        let batch = batchOf(train, task, sampler.next(spec.batchSize));
+        for (const p of plugins) batch = p.batchTransform?.(batch, ctx) ?? batch;
+        let loss = batchLoss(model, batch, ctx.headOf, true);
+        const x = tf.tensor2d(batch.x, [batch.size, batch.dim]);
+        for (const p of plugins) {
+          const extra = p.penalty?.(ctx, { batch, x });
+          if (extra) loss = loss.add(extra);
+        }
+        return loss;
+      },
+    });
+    if (options.signal?.aborted) throw new TaskCancelledError();
+    return history;
+  } finally {
+    trainer.dispose();
+  }
+}
