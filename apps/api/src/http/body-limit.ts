@@ -11,10 +11,16 @@ export function requestBodyLimit(maxBytes: number): MiddlewareHandler {
   const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new ApiError(413, 'payload_too_large', `request body exceeds ${maxBytes} bytes`, {
-        field: 'body',
-        bound: `<= ${maxBytes} bytes`,
-      });
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        `request body exceeds ${maxBytes} bytes`,
+        {
+          field: 'body',
+          bound: `<= ${maxBytes} bytes`,
+        },
+        { Connection: 'close' },
+      );
     },
   });
   return async (c, next) => {

@@ -111,6 +111,10 @@ describe('NDJSON ingest', () => {
     const tooBig = await ingest('s5', big);
     expect(tooBig.status).toBe(413);
     expect((await tooBig.json()).error).toMatchObject({ code: 'payload_too_large', field: 'body' });
+    // Declared too large up front: refused unread, so the connection must not be reused.
+    const declared = await ingest('s5', 'x', { 'content-length': '99999999' });
+    expect(declared.status).toBe(413);
+    expect(declared.headers.get('connection')).toBe('close');
     const wrongType = await t.call('POST', `/v1/models/${modelId}/streams/s5/records`, {
       key: t.keys.write,
       json: { x: [1] },

@@ -122,11 +122,15 @@ export function streamRoutes(app: OpenAPIHono<AppEnv>): void {
     }
     const declared = Number(c.req.header('content-length') ?? Number.NaN);
     if (declared > env.PEER_MAX_BODY_BYTES) {
-      throw new ApiError(413, 'payload_too_large', `request body exceeds ${env.PEER_MAX_BODY_BYTES} bytes`, {
-        field: 'body',
-        bound: `<= ${env.PEER_MAX_BODY_BYTES} bytes`,
-        value: declared,
-      });
+      // Refused before reading the body: close the connection, or the unread body would be taken as the
+      // next request on a kept-alive socket.
+      throw new ApiError(
+        413,
+        'payload_too_large',
+        `request body exceeds ${env.PEER_MAX_BODY_BYTES} bytes`,
+        { field: 'body', bound: `<= ${env.PEER_MAX_BODY_BYTES} bytes`, value: declared },
+        { Connection: 'close' },
+      );
     }
     const model = await ownedModel(c, id);
     const spec = specOf(model);
@@ -176,9 +180,13 @@ function streamView(s: Stream) {
   return { id: s.id, name: s.name, records: s.nextOffset, createdAt: s.createdAt.toISOString() };
 }
 
+/** Streams this process has seen with their replay reservoir declared (saves a write per ingest). */
+const declaredReservoirs = new Set<string>();
+
 /**
- * The model's stream of this name, created on first ingest. Its replay reservoir is (re)declared on every
- * call, which is idempotent, so a creator that died between the two statements leaves nothing half-made.
+ * The model's stream of this name, created on first ingest. Its replay reservoir is (re)declared, which is
+ * idempotent, the first time this process sees the stream, so a creator that died between the two
+ * statements leaves nothing half-made.
  */
 async function ensureStream(store: AdapterStore, model: Model, name: string): Promise<Stream> {
   let stream = await store.findStream(model.id, name);
@@ -192,6 +200,9 @@ async function ensureStream(store: AdapterStore, model: Model, name: string): Pr
       if (!stream) throw error;
     }
   }
-  await store.configureReplay(stream.id, { capacity: REPLAY_CAPACITY, seed: 0 });
+  if (!declaredReservoirs.has(stream.id)) {
+    await store.configureReplay(stream.id, { capacity: REPLAY_CAPACITY, seed: 0 });
+    declaredReservoirs.add(stream.id);
+  }
   return stream;
 }

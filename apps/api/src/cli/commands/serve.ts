@@ -34,6 +34,7 @@ export async function serveCommand(): Promise<void> {
   const lines = [
     `PEER API listening on ${server.url}  (store: ${store.driver}, tensors: ${backend.name}, jobs: ${jobs.queue.name}${jobs.runner ? ' + worker' : ''})`,
     `  API reference: ${server.url}/docs   OpenAPI: ${server.url}/v1/openapi.json`,
+    `  Dashboard: ${server.url}/ui (paste an API key)`,
   ];
   const keyFile = adminKeyFile(env.DATA_DIR);
   if (admin?.created && !env.PEER_ADMIN_KEY) {
