@@ -128,7 +128,8 @@ function runContinualStateSuite(title: string, open: () => Promise<Harness>): vo
       const s1 = streams[1] as ContinualStream;
       for (let step = 0; step < 3; step++) {
         const batch = batchOf(s1.train, 1, [step, step + 1, step + 2]);
-        expect(resumed.batchTransform(batch)).toEqual(original.batchTransform(batch));
+        const ctx = context(streams, 1, reopened);
+        expect(resumed.batchTransform(batch, ctx)).toEqual(original.batchTransform(batch, ctx));
       }
       const memory = new InMemoryContinualStateStore();
       await original.afterStream(context(streams, 1, memory));

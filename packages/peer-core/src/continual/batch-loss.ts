@@ -5,7 +5,8 @@ import type { Batch } from './scenario.js';
 
 /**
  * Mean cross-entropy of a batch whose examples may belong to different heads (replay mixes tasks): each head's
- * group is scored by its own head and weighted by its share of the batch, so the result is the per-example mean.
+ * group is scored by its own head and weighted by its share of the batch, so the result is the per-example mean;
+ * with `batch.weight` it is the weighted sum sum_i w_i CE_i instead.
  */
 export function batchLoss(
   model: PeerClassifier,
@@ -28,7 +29,14 @@ export function batchLoss(
         x.set(batch.x.subarray(r * batch.dim, (r + 1) * batch.dim), i * batch.dim);
       const labels = Int32Array.from(rows, (r) => batch.y[r] ?? 0);
       const logits = model.logits(tf.tensor2d(x, [rows.length, batch.dim]), { task: head, training });
-      total = total.add(softmaxCrossEntropy(logits, labels).mul(rows.length / batch.size));
+      const { weight } = batch;
+      if (weight) {
+        const w = tf.tensor1d(Float32Array.from(rows, (r) => weight[r] ?? 0));
+        const target = tf.oneHot(tf.tensor1d(labels, 'int32'), logits.shape[1]).toFloat(); // [n, classes]
+        total = total.sub(tf.logSoftmax(logits).mul(target).sum(1).mul(w).sum()); // [n] -> []
+      } else {
+        total = total.add(softmaxCrossEntropy(logits, labels).mul(rows.length / batch.size));
+      }
     }
     return total as tf.Scalar;
   });

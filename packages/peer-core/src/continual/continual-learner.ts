@@ -103,8 +103,17 @@ export class ContinualLearner {
         headOf: head,
       };
       const probes = await probeRoutes(this.model, streams.slice(0, i), evalOptions);
+      const masked = scenario === 'class' && this.config.activeClasses !== 'all';
+      const seen = seenClasses(streams.slice(0, i + 1));
+      if (masked) {
+        this.model.setActiveClasses(
+          0,
+          this.config.activeClasses === 'current' ? seenClasses([stream]) : seen,
+        );
+      }
       for (const p of this.plugins) await p.beforeStream?.(ctx);
       const history = await this.train(ctx, options.signal);
+      if (masked) this.model.setActiveClasses(0, seen);
       for (const p of this.plugins) await p.afterStream?.(ctx);
       versionKeys.push(ctx.versionKey);
       const evaluation = await evaluateStreams(this.model, streams, { ...evalOptions, seenUpTo: i });
@@ -196,4 +205,11 @@ export class ContinualLearner {
       }
     });
   }
+}
+
+/** Every label of the given streams' training data, ascending (the active classes of class-IL). */
+function seenClasses(streams: readonly ContinualStream[]): number[] {
+  const seen = new Set<number>();
+  for (const s of streams) for (const y of s.train.y) seen.add(y);
+  return [...seen].sort((a, b) => a - b);
 }

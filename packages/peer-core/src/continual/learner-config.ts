@@ -15,6 +15,15 @@ export const continualConfigSchema = z
     batchSize: positiveInt.default(128),
     /** Trainer settings (Adam lr 1e-3 is the protocol's); a fresh optimizer is made per stream. */
     trainer: trainerConfigSchema.prefault({}),
+    /**
+     * Class-IL output handling: `'seen'` restricts the shared head to the classes of the streams seen so far
+     * (training, Fisher, distillation and evaluation alike), van de Ven & Tolias' (2019) "active classes";
+     * `'current'` trains on the current stream's classes only and scores over all seen ones, the "labels
+     * trick" of Zeno et al. (2018), which stops new classes from pushing old outputs down (not for replay or
+     * LwF: their old-class targets would be masked); `'all'` keeps every output in the softmax from the start.
+     * No effect in task- and domain-IL.
+     */
+    activeClasses: z.enum(['all', 'seen', 'current']).default('all'),
     /** Rows per evaluation forward pass. */
     evalBatchSize: positiveInt.default(512),
     /** Test inputs per past stream whose top-k expert ids are compared across each stream (routing stability). */

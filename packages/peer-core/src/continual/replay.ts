@@ -13,6 +13,13 @@ export const replayOptionsSchema = z
     classBalanced: z.boolean().default(true),
     /** Replayed examples appended to every batch; 0 means as many as the stream's batch. */
     batchSize: z.number().int().nonnegative().default(0),
+    /**
+     * How the loss weighs current and replayed examples. `'example'`: every example alike (half and half at
+     * equal batch sizes). `'tasks'` (van de Ven & Tolias 2019): the current stream counts 1/t and the replay
+     * (t-1)/t of the loss, t = tasks seen including the current one, so every task weighs the same; without
+     * it the newest task outweighs each older one and class-IL drifts towards the newest classes.
+     */
+    weighting: z.enum(['example', 'tasks']).default('example'),
     seed: z.number().int().default(0),
   })
   .strict();
@@ -38,13 +45,14 @@ export class ReplayPlugin implements ContinualPlugin {
   }
 
   describe(): PluginDescription {
-    const { capacity, classBalanced, batchSize } = this.options;
+    const { capacity, classBalanced, batchSize, weighting } = this.options;
     return {
       name: this.name,
       settings: {
         capacity,
         capacityPer: classBalanced ? 'class' : 'buffer',
         batchSize,
+        weighting,
         policy: 'reservoir (Algorithm R)',
       },
     };
@@ -62,7 +70,7 @@ export class ReplayPlugin implements ContinualPlugin {
     if (snapshot) this.buffer = ReservoirBuffer.fromSnapshot(snapshot);
   }
 
-  batchTransform(batch: Batch): Batch {
+  batchTransform(batch: Batch, ctx: StreamContext): Batch {
     const count = this.options.batchSize || batch.size;
     const items = this.buffer.sample(count);
     if (items.length === 0) return batch;
@@ -75,15 +83,23 @@ export class ReplayPlugin implements ContinualPlugin {
       size: items.length,
       dim: batch.dim,
     };
-    return concatBatches(batch, replayed);
+    if (this.options.weighting === 'example') return concatBatches(batch, replayed);
+    const t = new Set([...ctx.streams.slice(0, ctx.streamIndex + 1).map((s) => s.task)]).size;
+    const weight = new Float32Array(batch.size + replayed.size);
+    weight.fill(1 / t / batch.size, 0, batch.size);
+    weight.fill((t - 1) / t / replayed.size, batch.size);
+    return concatBatches(batch, replayed, weight);
   }
 
   async afterStream(ctx: StreamContext): Promise<void> {
     const { train } = ctx.stream;
     const task = ctx.stream.task;
+    // A class is what the label means across tasks: in task- and domain-IL label 0 of task 1 is another
+    // digit than label 0 of task 0, so "per class" keys on (task, label) there, on the label in class-IL.
+    const classOf = (y: number) => (ctx.scenario === 'class' ? y : task * train.classes + y);
     for (let r = 0; r < train.size; r++) {
       const y = train.y[r] ?? 0;
-      this.buffer.offerLazy(y, () => ({
+      this.buffer.offerLazy(classOf(y), () => ({
         x: Array.from(train.x.subarray(r * train.dim, (r + 1) * train.dim)),
         y,
         task,

@@ -31,6 +31,10 @@ export interface Batch {
   readonly task: Int32Array;
   readonly size: number;
   readonly dim: number;
+  /**
+   * Per-example loss weights summing to 1 (replay's task weighting); absent means the plain per-example mean.
+   */
+  readonly weight?: Float32Array;
 }
 
 /** Rows `indices` of a stream's training data as a batch of its task. */
@@ -46,8 +50,11 @@ export function batchOf(data: LabeledData, task: number, indices: ArrayLike<numb
   return { x, y, task: new Int32Array(n).fill(task), size: n, dim: data.dim };
 }
 
-/** Two batches as one (replay appends its examples to the stream's). */
-export function concatBatches(a: Batch, b: Batch): Batch {
+/**
+ * Two batches as one (replay appends its examples to the stream's). Weights, if given, are the merged batch's
+ * per-example weights ([a.size + b.size], summing to 1); the parts' own weights are dropped.
+ */
+export function concatBatches(a: Batch, b: Batch, weight?: Float32Array): Batch {
   const x = new Float32Array((a.size + b.size) * a.dim);
   x.set(a.x);
   x.set(b.x, a.size * a.dim);
@@ -57,5 +64,6 @@ export function concatBatches(a: Batch, b: Batch): Batch {
   const task = new Int32Array(a.size + b.size);
   task.set(a.task);
   task.set(b.task, a.size);
-  return { x, y, task, size: a.size + b.size, dim: a.dim };
+  const size = a.size + b.size;
+  return { x, y, task, size, dim: a.dim, ...(weight ? { weight } : {}) };
 }

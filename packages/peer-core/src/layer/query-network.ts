@@ -95,6 +95,24 @@ export class QueryNetwork {
     return [a as tf.Tensor2D, b as tf.Tensor2D];
   }
 
+  /**
+   * Sets the BN running statistics to the exact mean and (biased) variance of `x`'s projections, as
+   * training-mode BN computes them (PreciseBN, Wu & Johnson 2021 §4): after a short training the running
+   * averages (momentum 0.99) still describe earlier weights, and inference routes with them. Pass a large
+   * sample of the layer's training-time inputs. No-op without BN or when frozen (growth keeps old routing).
+   */
+  recalibrate(x: tf.Tensor2D): void {
+    if (this.frozenFlag) return;
+    tf.tidy(() => {
+      for (const h of this.halves) {
+        if (!h.movingMean || !h.movingVariance) continue;
+        const { mean, variance } = tf.moments(fastMatMul(x, h.weight), 0); // [tokens, H*K/2] -> [H*K/2]
+        h.movingMean.assign(mean as tf.Tensor1D);
+        h.movingVariance.assign(variance as tf.Tensor1D);
+      }
+    });
+  }
+
   /** Releases the cached inference weights (the variables belong to the caller's dispose). */
   dispose(): void {
     for (const h of this.halves) h.folded.dispose();

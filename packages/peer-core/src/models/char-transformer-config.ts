@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PeerConfigError } from '../errors/peer-error.js';
+import { fffBlockSchema, moeBlockSchema, pkmBlockSchema } from './ffn/ffn-configs.js';
 import { parseConfig, peerBlockSchema } from './parse-config.js';
 
 const positiveInt = z.number().int().positive();
@@ -20,12 +21,22 @@ export const charTransformerConfigSchema = z
     heads: positiveInt.default(4),
     /** Transformer blocks; 3 so that there is a middle block with a dense block on each side. */
     layers: positiveInt.default(3),
-    /** FFN of the middle block, floor(layers / 2): 'dense' or 'peer' (PEER replaces an FFN, He 2024 §3). */
-    ffn: z.enum(['dense', 'peer']).default('dense'),
+    /**
+     * FFN of the middle block, floor(layers / 2): 'dense', 'peer' (PEER replaces an FFN, He 2024 §3), or one of
+     * the paper's baselines: 'moe' (Shazeer et al. 2017), 'pkm' (Lample et al. 2019), 'fff' (Belcak &
+     * Wattenhofer 2023).
+     */
+    ffn: z.enum(['dense', 'peer', 'moe', 'pkm', 'fff']).default('dense'),
     /** Dense FFN hidden width as a multiple of dModel (GPT-2's 4). */
     ffnMultiplier: positiveInt.default(4),
     /** PEER settings when `ffn` is 'peer'. */
     peer: peerBlockSchema.prefault({}),
+    /** MoE settings when `ffn` is 'moe'. */
+    moe: moeBlockSchema.prefault({}),
+    /** Product-key memory settings when `ffn` is 'pkm'. */
+    pkm: pkmBlockSchema.prefault({}),
+    /** Fast feed-forward settings when `ffn` is 'fff'. */
+    fff: fffBlockSchema.prefault({}),
     /** Output projection = token embedding transposed (weight tying, Press & Wolf 2017; nanoGPT does it). */
     tiedEmbeddings: z.boolean().default(true),
     /** Weight init std: nanoGPT's 0.02; residual output projections get 0.02 / sqrt(2 * layers). */

@@ -17,7 +17,7 @@ import { LayerNorm } from './layer-norm.js';
 import { peerLayerConfig } from './parse-config.js';
 import { TransformerBlock } from './transformer-block.js';
 
-/** Builds the FFN of block `index`; lets later layer kinds (MoE, PKM, FFF) plug in without a config enum. */
+/** Builds the FFN of block `index`; lets other layer kinds plug in without a config enum. */
 export type FeedForwardFactory = (index: number, dModel: number, rng: Random) => FeedForward | undefined;
 
 /** Construction options of {@link CharTransformer}. */
@@ -36,7 +36,8 @@ export interface TokenBatch {
 
 /**
  * A character-level transformer LM (nanoGPT): token + learned position embeddings, pre-LN blocks of causal
- * self-attention and an FFN, final LN, tied or untied output. The middle block's FFN is dense or PEER.
+ * self-attention and an FFN, final LN, tied or untied output. The middle block's FFN is dense, PEER, or a
+ * baseline of the PEER paper's comparison (MoE, PKM, FFF).
  * Caveat: in training mode a PEER FFN's query batch-norm takes statistics over all B*T tokens, later
  * positions included — a small leak of the future into training-time routing (inference uses running
  * statistics and is strictly causal). LN-style or running-only query normalisation would remove it.
@@ -72,6 +73,9 @@ export class CharTransformer {
           dModel: c.dModel,
           hidden: c.ffnMultiplier * c.dModel,
           peer,
+          moe: c.moe,
+          pkm: c.pkm,
+          fff: c.fff,
           rng,
           std,
           outStd,
@@ -85,19 +89,32 @@ export class CharTransformer {
 
   /** Next-token logits [batch * length, vocab] of token windows [batch, length]. Differentiable. */
   logits(input: TokenBatch, options: { training?: boolean } = {}): tf.Tensor2D {
+    return tf.tidy(() => this.forward(input, options.training ?? false).logits);
+  }
+
+  /** Logits plus the sum of the FFNs' auxiliary losses (MoE balancing, FFF hardening; 0 without any). */
+  forward(input: TokenBatch, training: boolean): { logits: tf.Tensor2D; auxLoss: tf.Scalar } {
     const { batch, length } = this.shapeOf(input, 1, this.config.contextLength);
     return tf.tidy(() => {
       let h = this.embedding.apply(input.tokens, batch, length); // [B*T, d]
-      for (const block of this.blocks) h = block.apply(h, batch, length, options.training ?? false);
+      let auxLoss: tf.Scalar = tf.scalar(0);
+      for (const block of this.blocks) {
+        const out = block.forward(h, batch, length, training);
+        h = out.output;
+        if (out.auxLoss) auxLoss = auxLoss.add(out.auxLoss);
+      }
       const final = this.finalNorm.apply(h);
-      if (this.output) return this.output.apply(final); // [B*T, d] -> [B*T, V]
-      return fastMatMul(final, this.embedding.tokens, false, true); // [B*T, d] x [V, d]ᵀ -> [B*T, V]
+      const logits = this.output
+        ? this.output.apply(final) // [B*T, d] -> [B*T, V]
+        : fastMatMul(final, this.embedding.tokens, false, true); // [B*T, d] x [V, d]ᵀ -> [B*T, V]
+      return { logits, auxLoss };
     });
   }
 
   /**
    * Mean next-character cross-entropy in nats of windows [batch, length + 1]: positions 0..length-1 are
-   * the input, 1..length the targets.
+   * the input, 1..length the targets. In training mode the FFNs' auxiliary losses are added (the
+   * objective minimised); inference mode returns the cross-entropy alone.
    */
   loss(windows: TokenBatch, options: { training?: boolean } = {}): tf.Scalar {
     const { batch, length } = this.shapeOf(windows, 2, this.config.contextLength + 1);
@@ -108,7 +125,12 @@ export class CharTransformer {
       inputs.set(row.subarray(0, length - 1), b * (length - 1)); // [B, T+1] -> [B, T]
       targets.set(row.subarray(1), b * (length - 1));
     }
-    return tf.tidy(() => softmaxCrossEntropy(this.logits({ tokens: inputs, batch }, options), targets));
+    const training = options.training ?? false;
+    return tf.tidy(() => {
+      const { logits, auxLoss } = this.forward({ tokens: inputs, batch }, training);
+      const ce = softmaxCrossEntropy(logits, targets);
+      return training ? ce.add(auxLoss) : ce;
+    });
   }
 
   /** Bits per character of windows [batch, length + 1] in inference mode (asynchronous read). */
@@ -117,6 +139,20 @@ export class CharTransformer {
     const [value] = await nats.data();
     nats.dispose();
     return natsToBits(value ?? Number.NaN);
+  }
+
+  /**
+   * PreciseBN for the FFNs' query batch-norms: sets their running statistics to the exact statistics of their
+   * inputs on token windows [batch, length] (use training text), block by block in inference mode. After a
+   * short training the running averages lag the weights and inference routes to other experts than training
+   * did; the PEER paper's long runs let them converge.
+   */
+  recalibrateNorms(input: TokenBatch): void {
+    const { batch, length } = this.shapeOf(input, 1, this.config.contextLength);
+    tf.tidy(() => {
+      let h = this.embedding.apply(input.tokens, batch, length); // [B*T, d]
+      for (const block of this.blocks) h = block.recalibrate(h, batch, length);
+    });
   }
 
   trainableVariables(): tf.Variable[] {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PeerConfigError, PeerShapeError } from '../errors/peer-error.js';
 import type { PeerLayer, PeerRetrieval } from '../layer/peer-layer.js';
 import { createRandom } from '../util/random.js';
+import { classMask } from './class-mask.js';
 import {
   type ClassifierConfig,
   type ClassifierConfigInput,
@@ -57,6 +58,8 @@ export class PeerClassifier {
   readonly blocks: readonly Block[];
   readonly finalNorm: LayerNorm;
   readonly heads: readonly Dense[];
+  /** Additive logit masks of heads restricted to some classes (see {@link setActiveClasses}). */
+  private readonly masks = new Map<number, tf.Tensor1D>();
 
   constructor(configInput: ClassifierConfigInput, options: ClassifierOptions = {}) {
     const c = parseClassifierConfig(configInput);
@@ -84,8 +87,22 @@ export class PeerClassifier {
     return tf.tidy(() => {
       let h = this.input.apply(x); // [n, inDim] -> [n, d]
       for (const { norm, ffn } of this.blocks) h = h.add(ffn.apply(norm.apply(h), options.training ?? false));
-      return head.apply(this.finalNorm.apply(h)); // [n, d] -> [n, classes]
+      const out = head.apply(this.finalNorm.apply(h)); // [n, d] -> [n, classes]
+      const mask = this.masks.get(options.task ?? 0);
+      return mask ? out.add(mask) : out;
     });
+  }
+
+  /**
+   * Restricts a head to `classes` (the "active classes" of class-incremental learning, van de Ven & Tolias
+   * 2019): the other outputs get no probability in {@link logits}, losses and predictions, and so no gradient.
+   * `null` makes every class active again. A runtime setting, not a parameter: serialization ignores it.
+   */
+  setActiveClasses(task: number, classes: readonly number[] | null): void {
+    this.head(task);
+    this.masks.get(task)?.dispose();
+    this.masks.delete(task);
+    if (classes) this.masks.set(task, classMask(this.config.classes, classes));
   }
 
   /** Mean softmax cross-entropy (nats) of inputs x [n, inDim] against integer labels [n]. */
@@ -124,7 +141,11 @@ export class PeerClassifier {
         h = next;
       }
       const finalH = h;
-      probs = tf.tidy(() => tf.softmax(head.apply(this.finalNorm.apply(finalH))) as tf.Tensor2D);
+      const mask = this.masks.get(options.task ?? 0);
+      probs = tf.tidy(() => {
+        const logits = head.apply(this.finalNorm.apply(finalH));
+        return tf.softmax(mask ? logits.add(mask) : logits) as tf.Tensor2D;
+      });
       best = tf.argMax(probs, 1) as tf.Tensor1D;
       const [probabilities, classes] = await Promise.all([probs.data(), best.data()]);
       return {
@@ -166,6 +187,8 @@ export class PeerClassifier {
     }
     this.finalNorm.dispose();
     for (const h of this.heads) h.dispose();
+    for (const m of this.masks.values()) m.dispose();
+    this.masks.clear();
   }
 
   private head(task: number): Dense {

@@ -27,6 +27,7 @@ export {
   type FeedForwardKind,
   PeerFeedForward,
 } from './feed-forward.js';
+export * from './ffn/index.js';
 export {
   type PeerBlockConfig,
   type PeerBlockConfigInput,

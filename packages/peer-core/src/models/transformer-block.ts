@@ -22,9 +22,36 @@ export class TransformerBlock {
 
   /** x [batch * length, d] -> [batch * length, d]. */
   apply(x: tf.Tensor2D, batch: number, length: number, training: boolean): tf.Tensor2D {
+    return tf.tidy(() => this.forward(x, batch, length, training).output);
+  }
+
+  /** {@link apply} plus the FFN's auxiliary loss (balancing, hardening), when its kind has one. */
+  forward(
+    x: tf.Tensor2D,
+    batch: number,
+    length: number,
+    training: boolean,
+  ): { output: tf.Tensor2D; auxLoss: tf.Scalar | undefined } {
     return tf.tidy(() => {
       const h = x.add(this.attention.apply(this.norm1.apply(x), batch, length)) as tf.Tensor2D;
-      return h.add(this.ffn.apply(this.norm2.apply(h), training)) as tf.Tensor2D;
+      const normed = this.norm2.apply(h);
+      if (!this.ffn.applyWithLoss)
+        return { output: h.add(this.ffn.apply(normed, training)), auxLoss: undefined };
+      const { output, auxLoss } = this.ffn.applyWithLoss(normed, training);
+      return { output: h.add(output) as tf.Tensor2D, auxLoss };
+    });
+  }
+
+  /**
+   * Inference forward that first hands the FFN its exact inputs to re-estimate query batch-norm statistics
+   * from (when the FFN has BN), then returns the block output computed with the new statistics.
+   */
+  recalibrate(x: tf.Tensor2D, batch: number, length: number): tf.Tensor2D {
+    return tf.tidy(() => {
+      const h = x.add(this.attention.apply(this.norm1.apply(x), batch, length)) as tf.Tensor2D;
+      const normed = this.norm2.apply(h);
+      this.ffn.recalibrate?.(normed);
+      return h.add(this.ffn.apply(normed, false)) as tf.Tensor2D;
     });
   }
 

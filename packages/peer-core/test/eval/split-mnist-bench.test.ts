@@ -1,0 +1,134 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BenchmarkOptions, runSplitMnistBenchmark } from '../../bench/split-mnist/benchmark.js';
+import { parseCli } from '../../bench/split-mnist/cli.js';
+import { PROTOCOL_METHODS } from '../../bench/split-mnist/methods.js';
+import { markdownTable } from '../../bench/split-mnist/report.js';
+import { type BenchRow, mergeRows } from '../../bench/split-mnist/results.js';
+import { initBackend } from '../../src/backend/index.js';
+
+beforeAll(async () => {
+  await initBackend({ backend: (process.env.PEER_TEST_BACKEND as 'cpu' | 'wasm' | undefined) ?? 'wasm' });
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'split-mnist-bench-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const KEYS = [
+  'benchmark',
+  'scenario',
+  'method',
+  'replay_per_class',
+  'seeds',
+  'iterations',
+  'acc_mean',
+  'acc_sd',
+  'bwt',
+  'forgetting',
+];
+
+/** CI-sized: 3 iterations per task on 1,200 train / 500 test images; checks shapes, not accuracy. */
+const smoke: BenchmarkOptions = {
+  scenarios: ['task', 'domain', 'class'],
+  methods: ['joint', 'freeze-and-grow+replay'],
+  seeds: [0],
+  iterations: 3,
+  batchSize: 16,
+  learningRate: 1e-3,
+  evaluateOn: 'test',
+  validationFraction: 0.1,
+  trainLimit: 1200,
+  testLimit: 500,
+};
+
+describe('Split MNIST benchmark runner (smoke)', () => {
+  it('runs 2 methods x 3 scenarios and writes well-formed JSON rows and a table', async () => {
+    const tensorsBefore = tf.memory().numTensors;
+    const lines: string[] = [];
+    const rows = await runSplitMnistBenchmark(smoke, { log: (l) => lines.push(l) });
+    // Every model, optimiser, teacher and buffer of every cell is freed.
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    expect(lines.some((l) => l.includes('class-IL freeze-and-grow+replay seed 0: ACC'))).toBe(true);
+
+    const path = join(dir, 'split-mnist.json');
+    mergeRows(path, rows, PROTOCOL_METHODS);
+    const written = JSON.parse(readFileSync(path, 'utf8')) as BenchRow[];
+    expect(written).toHaveLength(6);
+    expect(written.map((r) => `${r.scenario}/${r.method}`)).toEqual([
+      'task/joint',
+      'task/freeze-and-grow+replay',
+      'domain/joint',
+      'domain/freeze-and-grow+replay',
+      'class/joint',
+      'class/freeze-and-grow+replay',
+    ]);
+    for (const r of written) {
+      expect(Object.keys(r)).toEqual(KEYS);
+      expect(r.benchmark).toBe('split-mnist');
+      expect(r.seeds).toBe(1);
+      expect(r.iterations).toBe(3);
+      expect(r.acc_mean >= 0 && r.acc_mean <= 100).toBe(true);
+      expect(r.acc_sd).toBeNull(); // one seed: no spread
+      if (r.method === 'joint') {
+        expect(r.replay_per_class).toBe(0);
+        expect([r.bwt, r.forgetting]).toEqual([null, null]);
+      } else {
+        expect(r.replay_per_class).toBe(100);
+        expect(r.bwt !== null && r.bwt >= -100 && r.bwt <= 100).toBe(true);
+        expect(r.forgetting !== null && r.forgetting >= -100 && r.forgetting <= 100).toBe(true);
+      }
+    }
+
+    // A later run of one cell replaces that cell and keeps the others.
+    const again = { ...written[0], acc_mean: 1 } as BenchRow;
+    expect(mergeRows(path, [again], PROTOCOL_METHODS)).toHaveLength(6);
+    expect((JSON.parse(readFileSync(path, 'utf8')) as BenchRow[])[0]?.acc_mean).toBe(1);
+
+    const table = markdownTable(written);
+    expect(table).toContain('| joint | 0 |');
+    expect(table).toContain('97.9–98.2'); // the published joint class-IL number beside ours
+  });
+
+  it('parses the CLI flags, with the protocol as default', () => {
+    const root = '/repo';
+    const full = parseCli([], {}, root);
+    if (full === 'help') throw new Error('help');
+    expect(full.bench.iterations).toBe(2000);
+    expect(full.bench.seeds).toEqual([0, 1, 2, 3, 4]);
+    expect(full.bench.methods).toHaveLength(13); // the 12 of the issue + the no-storage default
+    expect(full.json).toBe('/repo/bench-results/split-mnist.json');
+    const some = parseCli(
+      [
+        '--iterations',
+        '50',
+        '--seeds',
+        '3,7',
+        '--methods',
+        'ewc,default',
+        '--scenarios',
+        'class',
+        '--json',
+        'x.json',
+      ],
+      { INIT_CWD: '/work' },
+      root,
+    );
+    if (some === 'help') throw new Error('help');
+    expect(some.bench).toMatchObject({
+      iterations: 50,
+      seeds: [3, 7],
+      methods: ['ewc', 'default'],
+      scenarios: ['class'],
+    });
+    expect(some.json).toBe('/work/x.json');
+    const quick = parseCli(['--quick'], {}, root);
+    if (quick === 'help') throw new Error('help');
+    expect(quick.bench).toMatchObject({ iterations: 100, seeds: [0], trainLimit: 6000 });
+    expect(() => parseCli(['--methods', 'nope'], {}, root)).toThrow(/'methods' must be one of/);
+    expect(() => parseCli(['--scenarios', 'task,x'], {}, root)).toThrow(/'scenarios'/);
+    expect(() => parseCli(['--iterations', '0'], {}, root)).toThrow(/'iterations' must be an integer >= 1/);
+  });
+});
