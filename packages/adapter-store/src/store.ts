@@ -150,6 +150,12 @@ export interface AdapterStore {
   ): Promise<{ receipt: BatchReceipt; records: StreamRecord[] }>;
   readRecords(streamId: string, options?: { fromOffset?: number; limit?: number }): Promise<StreamRecord[]>;
   setBatchStatus(streamId: string, idempotencyKey: string, status: BatchStatus): Promise<BatchReceipt>;
+  /** Acknowledges a pending batch (offering its records to replay when asked); idempotent. */
+  acknowledgeBatch(
+    streamId: string,
+    idempotencyKey: string,
+    options?: { sampleReplay?: boolean },
+  ): Promise<BatchReceipt>;
 
   configureReplay(streamId: string, options: { capacity: number; seed: number }): Promise<ReplayState>;
   offerReplay(streamId: string, items: readonly JsonValue[]): Promise<ReplayState>;
@@ -290,6 +296,7 @@ export function createStore(driver: StoreDriver, options: StoreOptions = {}): Ad
     readBatch: (streamId, key) => records.readBatch(ctx, streamId, key),
     readRecords: (streamId, opts) => records.readRecords(ctx, streamId, opts),
     setBatchStatus: (streamId, key, status) => ingest.setBatchStatus(ctx, streamId, key, status),
+    acknowledgeBatch: (streamId, key, opts) => ingest.acknowledgeBatch(ctx, streamId, key, opts),
 
     configureReplay: (streamId, opts) => replay.configureReplay(ctx, streamId, opts),
     offerReplay: (streamId, items) => replay.offerReplay(ctx, streamId, items),

@@ -20,6 +20,12 @@ export interface BatchInput {
   readonly records: readonly JsonValue[];
   /** Also offer the records to the stream's replay reservoir, in the same transaction. */
   readonly sampleReplay?: boolean;
+  /**
+   * Store the batch as `pending`: durable, but not yet acknowledged to the client, so never trained on and
+   * not offered to the replay reservoir until `acknowledgeBatch` (a request cut off before its answer
+   * leaves only pending batches, which a retry with the same key acknowledges).
+   */
+  readonly pending?: boolean;
 }
 
 /** The durable acknowledgement of a batch. */
@@ -37,8 +43,8 @@ export interface BatchReceipt {
   readonly replayed: boolean;
 }
 
-/** Lifecycle of an acknowledged batch. */
-export type BatchStatus = 'acknowledged' | 'consumed' | 'discarded';
+/** Lifecycle of a batch: stored (`pending`) → `acknowledged` to the client → `consumed` by training, or `discarded`. */
+export type BatchStatus = 'pending' | 'acknowledged' | 'consumed' | 'discarded';
 
 /** A stored record with its stream offset. */
 export interface StreamRecord {

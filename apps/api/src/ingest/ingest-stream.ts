@@ -38,7 +38,8 @@ export interface IngestResult {
  * depend only on the body, so replaying a key with the same body replays every batch (the store returns
  * the first receipts and writes nothing), two concurrent requests with one key race per batch and both get
  * the winner's receipts, and a request cut off half-way (crash, disconnect) completes on retry. A replay
- * with a different body is a 409 (the store compares batch checksums).
+ * with a different body is a 409 (the store compares batch checksums). Batches are written `pending` and
+ * acknowledged only once the whole body is stored, so what training sees is exactly what got a 202.
  */
 export async function ingestNdjson(input: {
   store: AdapterStore;
@@ -68,63 +69,61 @@ export async function ingestNdjson(input: {
       streamId: stream.id,
       idempotencyKey: `${idempotencyKey}:${receipts.length}`,
       records: pending,
-      sampleReplay: true,
+      // Pending until the whole request is stored: a request cut off before its 202 never trains.
+      pending: true,
     });
     receipts.push(receipt);
     pending = [];
   };
 
-  try {
-    const onBytes = (n: number) => {
-      bodyBytes += n;
-      if (bodyBytes > input.maxBodyBytes) {
-        throw new ApiError(413, 'payload_too_large', `request body exceeds ${input.maxBodyBytes} bytes`, {
-          field: 'body',
-          bound: `<= ${input.maxBodyBytes} bytes`,
-          value: bodyBytes,
-        });
-      }
-    };
-    for await (const line of ndjsonLines(input.body, { maxLineBytes: input.maxLineBytes, onBytes })) {
-      lines += 1;
-      if ('error' in line) {
-        reject(
-          line.line,
-          line.error === 'line_too_long'
-            ? { reason: `line is ${line.bytes} bytes, longer than the limit of ${input.maxLineBytes}` }
-            : { reason: 'line is not valid UTF-8' },
-        );
-        continue;
-      }
-      let value: unknown;
-      try {
-        value = JSON.parse(line.text);
-      } catch (error) {
-        reject(line.line, { reason: `malformed JSON: ${(error as Error).message}` });
-        continue;
-      }
-      const checked = input.check(value);
-      if ('rejection' in checked) {
-        reject(line.line, checked.rejection);
-        continue;
-      }
-      // Flush only once a further record exists, so the last batch is never empty and batch
-      // boundaries are a function of the accepted records alone.
-      if (pending.length === CHUNK_RECORDS) await flush();
-      pending.push(checked.record);
-      accepted += 1;
+  // If anything below throws (413, a disconnect), the batches written so far stay `pending`: never trained
+  // on, and acknowledged by a retry of the key.
+  const onBytes = (n: number) => {
+    bodyBytes += n;
+    if (bodyBytes > input.maxBodyBytes) {
+      throw new ApiError(413, 'payload_too_large', `request body exceeds ${input.maxBodyBytes} bytes`, {
+        field: 'body',
+        bound: `<= ${input.maxBodyBytes} bytes`,
+        value: bodyBytes,
+      });
     }
-    await flush();
-  } catch (error) {
-    // Batches of a request that was not acknowledged must not train; a retry with the key revives them.
-    await Promise.allSettled(
-      receipts.map((r) => store.setBatchStatus(stream.id, r.idempotencyKey, 'discarded')),
-    );
-    throw error;
+  };
+  for await (const line of ndjsonLines(input.body, { maxLineBytes: input.maxLineBytes, onBytes })) {
+    lines += 1;
+    if ('error' in line) {
+      reject(
+        line.line,
+        line.error === 'line_too_long'
+          ? { reason: `line is ${line.bytes} bytes, longer than the limit of ${input.maxLineBytes}` }
+          : { reason: 'line is not valid UTF-8' },
+      );
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(line.text);
+    } catch (error) {
+      reject(line.line, { reason: `malformed JSON: ${(error as Error).message}` });
+      continue;
+    }
+    const checked = input.check(value);
+    if ('rejection' in checked) {
+      reject(line.line, checked.rejection);
+      continue;
+    }
+    // Flush only once a further record exists, so the last batch is never empty and batch
+    // boundaries are a function of the accepted records alone.
+    if (pending.length === CHUNK_RECORDS) await flush();
+    pending.push(checked.record);
+    accepted += 1;
   }
-  // A retry of an earlier failed request: its batches were discarded, acknowledge them now.
+  await flush();
+  // Everything is stored: acknowledge (and sample into the replay reservoir) before answering 202. A replayed
+  // batch acknowledged by an earlier request is left as it is.
   for (const r of receipts) {
-    if (r.status === 'discarded') await store.setBatchStatus(stream.id, r.idempotencyKey, 'acknowledged');
+    if (r.status === 'pending' || r.status === 'discarded') {
+      await store.acknowledgeBatch(stream.id, r.idempotencyKey, { sampleReplay: true });
+    }
   }
   const first = receipts[0];
   const last = receipts[receipts.length - 1];

@@ -42,6 +42,9 @@ describe('NDJSON ingest', () => {
       await t.call('GET', `/v1/models/${modelId}/streams/s1`, { key: t.keys.read })
     ).json();
     expect(stream.records).toBe(10_000);
+    const batches = await t.store.listBatches(body.streamId);
+    expect(batches.map((b) => b.status)).toEqual(['acknowledged', 'acknowledged', 'acknowledged']);
+    expect((await t.store.replayState(body.streamId)).seen).toBe(10_000);
   });
 
   it('rejects bad lines one by one with line numbers and stores only the good ones', async () => {
@@ -88,6 +91,7 @@ describe('NDJSON ingest', () => {
     const first = await (await ingest('s3', text, { 'idempotency-key': 'k-1' })).json();
     const again = await (await ingest('s3', text, { 'idempotency-key': 'k-1' })).json();
     expect(again).toEqual({ ...first, replayed: true });
+    expect((await t.store.replayState(first.streamId)).seen).toBe(50); // sampled once, not per replay
     expect((await t.store.readRecords(first.streamId)).length).toBe(50);
     const other = await ingest('s3', smallRecords(50, 8), { 'idempotency-key': 'k-1' });
     expect(other.status).toBe(409);
@@ -108,7 +112,21 @@ describe('NDJSON ingest', () => {
   it('answers 413 for a body over the limit, 415 for the wrong type, 422 for a bad key', async () => {
     const big = smallRecords(30_000);
     expect(big.length).toBeGreaterThan(2_000_000);
-    const tooBig = await ingest('s5', big);
+    // Streamed without a Content-Length, so the limit hits while batches are already being stored.
+    const chunks = new TextEncoder().encode(big);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < chunks.length; at += 65_536)
+          controller.enqueue(chunks.subarray(at, at + 65_536));
+        controller.close();
+      },
+    });
+    const tooBig = await t.app.request(`/v1/models/${modelId}/streams/s5/records`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.keys.write}`, ...ndjson },
+      body,
+      duplex: 'half',
+    } as RequestInit);
     expect(tooBig.status).toBe(413);
     expect((await tooBig.json()).error).toMatchObject({ code: 'payload_too_large', field: 'body' });
     // Declared too large up front: refused unread, so the connection must not be reused.
@@ -124,10 +142,12 @@ describe('NDJSON ingest', () => {
     expect(badKey.status).toBe(422);
     expect((await badKey.json()).error.field).toBe('idempotency-key');
     const stream = await t.call('GET', `/v1/models/${modelId}/streams/s5`, { key: t.keys.read });
-    const s5 = stream.status === 200 ? await stream.json() : { records: 0 };
-    // Whatever a rejected request wrote before the limit hit is discarded, never acknowledged.
-    const batches = s5.id ? await t.store.listBatches(s5.id) : [];
-    expect(batches.every((b) => b.status === 'discarded')).toBe(true);
+    expect(stream.status).toBe(200);
+    const s5 = await stream.json();
+    // Whatever a rejected request wrote before the limit hit stays pending: never acknowledged, never trained.
+    const batches = await t.store.listBatches(s5.id);
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.every((b) => b.status === 'pending')).toBe(true);
   });
 
   it('needs write scope and the caller’s own model', async () => {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../drivers/driver.js';
 import { IdempotencyConflictError, NotFoundError, StoreValidationError } from '../errors.js';
 import { ingestBatches, streamRecords, streams } from '../schema/index.js';
@@ -72,6 +72,7 @@ export async function recordBatch(ctx: StoreContext, input: BatchInput): Promise
             firstOffset,
             recordCount: count,
             checksum,
+            status: input.pending ? 'pending' : 'acknowledged',
           })
           .onConflictDoNothing()
           .returning();
@@ -80,7 +81,7 @@ export async function recordBatch(ctx: StoreContext, input: BatchInput): Promise
           insert into ${streamRecords} ("stream_id", "offset", "batch_id", "data")
           select ${streamId}::uuid, ${firstOffset}::bigint + t.ord - 1, ${row.id}::uuid, t.value
           from json_array_elements(${`[${texts.join(',')}]`}::json) with ordinality as t(value, ord)`);
-        if (input.sampleReplay) await offerTexts(ctx, tx.db, streamId, texts);
+        if (input.sampleReplay && !input.pending) await offerTexts(ctx, tx.db, streamId, texts);
         return toReceipt(row, false);
       });
     } catch (error) {
@@ -125,6 +126,61 @@ export async function listBatches(
       .limit(limit);
     return rows.map((r) => toReceipt(r, false));
   });
+}
+
+/**
+ * Acknowledges a `pending` (or `discarded`) batch, in one transaction with offering its records to the
+ * stream's replay reservoir when `sampleReplay`; a batch acknowledged already is returned unchanged, so
+ * acknowledging twice offers nothing twice.
+ */
+export async function acknowledgeBatch(
+  ctx: StoreContext,
+  streamId: string,
+  idempotencyKey: string,
+  options: { sampleReplay?: boolean } = {},
+): Promise<BatchReceipt> {
+  checkId(ctx.name, 'streamId', streamId);
+  checkKey(ctx.name, 'idempotencyKey', idempotencyKey);
+  return guard(ctx, 'acknowledgeBatch', () =>
+    ctx.driver.transaction(async (tx) => {
+      const [row] = await tx.db
+        .update(ingestBatches)
+        .set({ status: 'acknowledged' })
+        .where(
+          and(
+            eq(ingestBatches.streamId, streamId),
+            eq(ingestBatches.idempotencyKey, idempotencyKey),
+            inArray(ingestBatches.status, ['pending', 'discarded']),
+          ),
+        )
+        .returning();
+      if (!row) {
+        const current = await findBatch(tx.db, streamId, idempotencyKey);
+        if (!current) throw new NotFoundError(ctx.name, 'batch', `${streamId}/${idempotencyKey}`);
+        return toReceipt(current, false);
+      }
+      if (options.sampleReplay) {
+        const rows = await tx.db
+          .select({ text: sql<string>`${streamRecords.data}::text` })
+          .from(streamRecords)
+          .where(
+            and(
+              eq(streamRecords.streamId, streamId),
+              gte(streamRecords.offset, row.firstOffset),
+              lt(streamRecords.offset, row.firstOffset + row.recordCount),
+            ),
+          )
+          .orderBy(asc(streamRecords.offset));
+        await offerTexts(
+          ctx,
+          tx.db,
+          streamId,
+          rows.map((r) => r.text),
+        );
+      }
+      return toReceipt(row, false);
+    }),
+  );
 }
 
 /** Marks a batch consumed (trained into a version) or discarded. */

@@ -50,7 +50,10 @@ export const ingestBatches = pgTable(
   (t) => [
     unique('ingest_batches_key_unique').on(t.streamId, t.idempotencyKey),
     index('ingest_batches_offset_idx').on(t.streamId, t.firstOffset),
-    check('ingest_batches_status_check', sql`${t.status} in ('acknowledged', 'consumed', 'discarded')`),
+    check(
+      'ingest_batches_status_check',
+      sql`${t.status} in ('pending', 'acknowledged', 'consumed', 'discarded')`,
+    ),
   ],
 );
 

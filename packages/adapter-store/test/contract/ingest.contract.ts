@@ -49,6 +49,38 @@ export function ingestContract(h: HarnessRef): void {
       expect((await store.setBatchStatus(stream.id, 'batch-1', 'consumed')).status).toBe('consumed');
     });
 
+    it('keeps a pending batch out of replay until acknowledged, and acknowledges it exactly once', async () => {
+      const { store } = h();
+      const { model } = await freshModel(store);
+      const stream = await store.createStream({ modelId: model.id, name: 'pending' });
+      await store.configureReplay(stream.id, { capacity: 50, seed: 1 });
+      const input = {
+        streamId: stream.id,
+        idempotencyKey: 'p-1',
+        records: records(20, 'p'),
+        sampleReplay: true,
+      };
+      const stored = await store.recordBatch({ ...input, pending: true });
+      expect(stored.status).toBe('pending');
+      expect((await store.replayState(stream.id)).seen).toBe(0);
+      expect((await store.readRecords(stream.id)).length).toBe(20); // durable, just not acknowledged
+      // A retry replays the pending batch (same receipt, still pending), then acknowledges it.
+      const again = await store.recordBatch({ ...input, pending: true });
+      expect(again).toMatchObject({ batchId: stored.batchId, replayed: true, status: 'pending' });
+      const acked = await store.acknowledgeBatch(stream.id, 'p-1', { sampleReplay: true });
+      expect(acked.status).toBe('acknowledged');
+      const state = await store.replayState(stream.id);
+      expect(state.seen).toBe(20);
+      const items = (await store.loadReplay(stream.id)).map((i) => i.item);
+      expect(items).toEqual(records(20, 'p'));
+      // Idempotent: a second acknowledgement offers nothing again.
+      expect((await store.acknowledgeBatch(stream.id, 'p-1', { sampleReplay: true })).status).toBe(
+        'acknowledged',
+      );
+      expect((await store.replayState(stream.id)).seen).toBe(20);
+      await expect(store.acknowledgeBatch(stream.id, 'absent')).rejects.toMatchObject({ code: 'not_found' });
+    });
+
     it('a replayed key returns the first receipt and stores nothing twice; a changed payload is a conflict', async () => {
       const { store } = h();
       const { model } = await freshModel(store);

@@ -1,0 +1,2 @@
+ALTER TABLE "ingest_batches" DROP CONSTRAINT "ingest_batches_status_check";--> statement-breakpoint
+ALTER TABLE "ingest_batches" ADD CONSTRAINT "ingest_batches_status_check" CHECK ("ingest_batches"."status" in ('pending', 'acknowledged', 'consumed', 'discarded'));
