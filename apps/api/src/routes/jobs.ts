@@ -15,6 +15,8 @@ import { TrainJobRequestSchema } from '../jobs/train-spec.js';
 const EVENT_POLL_MS = 250;
 /** A comment line this often keeps proxies from closing an idle event stream. */
 const KEEP_ALIVE_MS = 15_000;
+/** How long a finished job's log may lack its terminal event before the stream derives one from the row. */
+const TERMINAL_GRACE_MS = 3_000;
 /** Events after which a job's stream ends. */
 const TERMINAL = new Set(['done', 'failed', 'cancelled']);
 
@@ -162,6 +164,7 @@ export function jobRoutes(app: OpenAPIHono<AppEnv>): void {
     return streamSSE(c, async (stream) => {
       let after = resumeAfter;
       let lastWrite = Date.now();
+      let finalSince: number | undefined;
       // A draining replica ends its streams; clients reconnect elsewhere with Last-Event-ID.
       while (!stream.aborted && !c.get('services').lifecycle.draining) {
         const events = await store.listJobEvents(job.id, { afterSeq: after });
@@ -176,9 +179,14 @@ export function jobRoutes(app: OpenAPIHono<AppEnv>): void {
           // saw it, a crash between finishing and appending): the job row then says how it ended.
           const current = await store.getJob(job.id);
           const final = await terminalFromState(store, current, after);
+          // The runner finishes the job row and then appends its last events: give those a moment to land
+          // before concluding that they never will.
           if (final) {
-            await stream.writeSSE(final);
-            return;
+            finalSince ??= Date.now();
+            if (Date.now() - finalSince >= TERMINAL_GRACE_MS) {
+              await stream.writeSSE(final);
+              return;
+            }
           }
           if (Date.now() - lastWrite >= KEEP_ALIVE_MS) {
             await stream.write(': keep-alive\n\n');
