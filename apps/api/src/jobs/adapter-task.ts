@@ -13,6 +13,7 @@ import {
 import { tf } from '@peer/core/backend';
 import { adaptedAccuracy } from './held-out-eval.js';
 import { TaskCancelledError } from './task-errors.js';
+import { fitSettings, progressEvery } from './train-steps.js';
 import type { TrainAdapterOutput, TrainTaskInput, TrainTaskOptions } from './train-task-types.js';
 
 /**
@@ -20,9 +21,6 @@ import type { TrainAdapterOutput, TrainTaskInput, TrainTaskOptions } from './tra
  * input projection is the one linear module every classifier has (PEER layers grow experts instead).
  */
 export const ADAPTER_TARGET = 'input';
-
-/** Progress reports per run: one every ~2% of the iterations. */
-const PROGRESS_REPORTS = 50;
 
 /**
  * Trains a LoRA adapter of the parent version on the current stream with the model frozen (only A and B get
@@ -51,7 +49,7 @@ export async function trainAdapterTask(
       { trainableVariables: () => adapter.trainableVariables(), peerLayers: () => [] },
       {
         learningRate: spec.learningRate,
-        progressEvery: Math.max(1, Math.round(spec.iterations / PROGRESS_REPORTS)),
+        progressEvery: progressEvery(spec),
       },
     );
     const data = current.train;
@@ -60,16 +58,7 @@ export async function trainAdapterTask(
     let history: Awaited<ReturnType<Trainer['fit']>>;
     try {
       history = await trainer.fit({
-        steps: spec.iterations,
-        batchSize: spec.batchSize,
-        ...(options.signal ? { signal: options.signal } : {}),
-        onProgress: (p) =>
-          options.onProgress?.({
-            step: p.step,
-            steps: spec.iterations,
-            loss: p.loss,
-            elapsedMs: Math.round(p.elapsedMs),
-          }),
+        ...fitSettings(spec, options),
         loss: () => {
           const idx = sampler.next(spec.batchSize);
           const x = tf.tensor2d(gatherRows(data.x, data.dim, idx), [idx.length, data.dim]);

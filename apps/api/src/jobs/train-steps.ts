@@ -7,6 +7,7 @@ import {
   type StreamContext,
   Trainer,
   type TrainHistory,
+  type TrainProgress,
 } from '@peer/core';
 import { tf } from '@peer/core/backend';
 import { TaskCancelledError } from './task-errors.js';
@@ -15,6 +16,27 @@ import type { TrainTaskOptions } from './train-task-types.js';
 
 /** Progress reports per run: one every ~2% of the iterations. */
 const PROGRESS_REPORTS = 50;
+
+/** Trainer steps between progress reports for a spec. */
+export function progressEvery(spec: TrainSpec): number {
+  return Math.max(1, Math.round(spec.iterations / PROGRESS_REPORTS));
+}
+
+/** The `Trainer.fit` settings every job loop shares: steps, batch size, cancel signal, progress reports. */
+export function fitSettings(spec: TrainSpec, options: TrainTaskOptions) {
+  return {
+    steps: spec.iterations,
+    batchSize: spec.batchSize,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onProgress: (p: TrainProgress) =>
+      options.onProgress?.({
+        step: p.step,
+        steps: spec.iterations,
+        loss: p.loss,
+        elapsedMs: Math.round(p.elapsedMs),
+      }),
+  };
+}
 
 /**
  * The optimisation loop of one stream, as the core's `ContinualLearner` runs it (batches through the plugins'
@@ -31,21 +53,12 @@ export async function trainSteps(
   const { train, task } = ctx.stream;
   const trainer = new Trainer(model, {
     learningRate: spec.learningRate,
-    progressEvery: Math.max(1, Math.round(spec.iterations / PROGRESS_REPORTS)),
+    progressEvery: progressEvery(spec),
   });
   const sampler = new BatchSampler(train.size, spec.seed + ctx.streamIndex);
   try {
     const history = await trainer.fit({
-      steps: spec.iterations,
-      batchSize: spec.batchSize,
-      ...(options.signal ? { signal: options.signal } : {}),
-      onProgress: (p) =>
-        options.onProgress?.({
-          step: p.step,
-          steps: spec.iterations,
-          loss: p.loss,
-          elapsedMs: Math.round(p.elapsedMs),
-        }),
+      ...fitSettings(spec, options),
       loss: () => {
         let batch = batchOf(train, task, sampler.next(spec.batchSize));
         for (const p of plugins) batch = p.batchTransform?.(batch, ctx) ?? batch;

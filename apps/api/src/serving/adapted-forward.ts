@@ -1,11 +1,4 @@
-import {
-  type AdapterMix,
-  adaptedLogits,
-  type ClassifierPrediction,
-  type PeerClassifier,
-  PeerFeedForward,
-  type PeerRetrieval,
-} from '@peer/core';
+import { type AdapterMix, adaptedLogits, type ClassifierPrediction, type PeerClassifier } from '@peer/core';
 import { tf } from '@peer/core/backend';
 
 /** A linear module of a classifier (core does not export its `Dense` class by name). */
@@ -41,33 +34,15 @@ export async function predictWithMix(
       });
       return y;
     });
-  const retrievals: PeerRetrieval[] = [];
-  let h: tf.Tensor2D | undefined;
+  let hidden: tf.Tensor2D | undefined;
   try {
-    h = linear('input', model.input, x); // [n, inDim] -> [n, d]
-    for (const { norm, ffn } of model.blocks) {
-      const normed = norm.apply(h);
-      let out: tf.Tensor2D;
-      try {
-        if (ffn instanceof PeerFeedForward) {
-          const result = await ffn.layer.applyAsync(normed);
-          retrievals.push(result.retrieval);
-          out = result.output;
-        } else {
-          out = ffn.apply(normed, false);
-        }
-      } finally {
-        normed.dispose();
-      }
-      const next = h.add(out) as tf.Tensor2D;
-      tf.dispose([h, out]);
-      h = next;
-    }
-    const finalH = h;
+    const blocks = await model.blocksAsync(linear('input', model.input, x)); // [n, inDim] -> [n, d]
+    hidden = blocks.hidden;
+    const finalH = hidden;
     const probs = tf.tidy(() => tf.softmax(linear(`heads.${task}`, head, model.finalNorm.apply(finalH))));
-    return { ...(await readPrediction(probs as tf.Tensor2D)), retrievals };
+    return { ...(await readPrediction(probs as tf.Tensor2D)), retrievals: blocks.retrievals };
   } finally {
-    tf.dispose(h ? [h, weights] : [weights]);
+    tf.dispose(hidden ? [hidden, weights] : [weights]);
   }
 }
 

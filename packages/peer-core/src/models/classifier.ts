@@ -117,13 +117,38 @@ export class PeerClassifier {
   async predictAsync(x: tf.Tensor2D, options: { task?: number } = {}): Promise<ClassifierPrediction> {
     const head = this.head(options.task ?? 0);
     this.checkInput(x);
-    const retrievals: PeerRetrieval[] = [];
-    let h = this.input.apply(x);
+    const { hidden, retrievals } = await this.blocksAsync(this.input.apply(x));
     let probs: tf.Tensor2D | undefined;
     let best: tf.Tensor1D | undefined;
     try {
+      const mask = this.masks.get(options.task ?? 0);
+      probs = tf.tidy(() => {
+        const logits = head.apply(this.finalNorm.apply(hidden));
+        return tf.softmax(mask ? logits.add(mask) : logits) as tf.Tensor2D;
+      });
+      best = tf.argMax(probs, 1) as tf.Tensor1D;
+      const [probabilities, classes] = await Promise.all([probs.data(), best.data()]);
+      return {
+        classes: Int32Array.from(classes),
+        probabilities: Float32Array.from(probabilities),
+        retrievals,
+      };
+    } finally {
+      tf.dispose([hidden, ...(probs ? [probs] : []), ...(best ? [best] : [])]);
+    }
+  }
+
+  /**
+   * The residual blocks in inference mode, h = h + FFN(LN(h)) per block, with PEER blocks on their
+   * asynchronous serving path; returns the last hidden state [n, d] and which experts each PEER block
+   * retrieved. Takes ownership of `h` (it is disposed, also on error).
+   */
+  async blocksAsync(h: tf.Tensor2D): Promise<{ hidden: tf.Tensor2D; retrievals: PeerRetrieval[] }> {
+    const retrievals: PeerRetrieval[] = [];
+    let current = h;
+    try {
       for (const { norm, ffn } of this.blocks) {
-        const normed = norm.apply(h);
+        const normed = norm.apply(current);
         let out: tf.Tensor2D;
         try {
           if (ffn instanceof PeerFeedForward) {
@@ -136,25 +161,14 @@ export class PeerClassifier {
         } finally {
           normed.dispose();
         }
-        const next = h.add(out) as tf.Tensor2D;
-        tf.dispose([h, out]);
-        h = next;
+        const next = current.add(out) as tf.Tensor2D;
+        tf.dispose([current, out]);
+        current = next;
       }
-      const finalH = h;
-      const mask = this.masks.get(options.task ?? 0);
-      probs = tf.tidy(() => {
-        const logits = head.apply(this.finalNorm.apply(finalH));
-        return tf.softmax(mask ? logits.add(mask) : logits) as tf.Tensor2D;
-      });
-      best = tf.argMax(probs, 1) as tf.Tensor1D;
-      const [probabilities, classes] = await Promise.all([probs.data(), best.data()]);
-      return {
-        classes: Int32Array.from(classes),
-        probabilities: Float32Array.from(probabilities),
-        retrievals,
-      };
-    } finally {
-      tf.dispose([h, ...(probs ? [probs] : []), ...(best ? [best] : [])]);
+      return { hidden: current, retrievals };
+    } catch (error) {
+      current.dispose();
+      throw error;
     }
   }
 
