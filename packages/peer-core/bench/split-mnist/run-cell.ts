@@ -73,6 +73,7 @@ export async function runCell(
         batchSize: options.batchSize,
         trainer,
         activeClasses: spec.activeClasses ?? 'seen',
+        taskInference: spec.taskInference ?? 'none',
         probeSize: 64,
         runId: `${scenario}-${spec.id}-${seed}`,
         seed,

@@ -6,7 +6,10 @@ import type { ExpertUsageStats } from '../metrics/expert-usage.js';
 import type { PeerClassifier } from '../models/classifier.js';
 import { BatchSampler } from '../train/batches.js';
 import { Trainer } from '../train/trainer.js';
+import { createRandom } from '../util/random.js';
 import { batchLoss } from './batch-loss.js';
+import { ClassPrototypes, inputFeatures, PrototypeTaskClassifier } from './class-prototypes.js';
+import { pickRows } from './fisher.js';
 import { type ContinualConfig, type ContinualConfigInput, parseContinualConfig } from './learner-config.js';
 import type { ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
 import { batchOf, type ContinualStream, headOf, type Scenario } from './scenario.js';
@@ -88,6 +91,10 @@ export class ContinualLearner {
     const accuracy: number[][] = [];
     const reports: StreamReport[] = [];
     const versionKeys: string[] = [];
+    const prototypes = this.usesPrototypes()
+      ? new ClassPrototypes(this.model.config.dModel, this.config.prototypesPerClass)
+      : undefined;
+    const streamClasses: number[][] = [];
     for (const [i, stream] of streams.entries()) {
       if (options.signal?.aborted) break;
       const ctx: StreamContext = {
@@ -112,11 +119,20 @@ export class ContinualLearner {
         );
       }
       for (const p of this.plugins) await p.beforeStream?.(ctx);
+      if (prototypes && i > 0) this.checkFrozenInput(stream);
       const history = await this.train(ctx, options.signal);
       if (masked) this.model.setActiveClasses(0, seen);
       for (const p of this.plugins) await p.afterStream?.(ctx);
       versionKeys.push(ctx.versionKey);
-      const evaluation = await evaluateStreams(this.model, streams, { ...evalOptions, seenUpTo: i });
+      streamClasses.push(seenClasses([stream]));
+      if (prototypes) await this.addPrototypes(prototypes, i, stream);
+      const evaluation = await evaluateStreams(this.model, streams, {
+        ...evalOptions,
+        seenUpTo: i,
+        ...(prototypes
+          ? { classifier: new PrototypeTaskClassifier(this.model, prototypes, streamClasses) }
+          : {}),
+      });
       accuracy.push(evaluation.accuracies);
       const after = await probeRoutes(this.model, streams.slice(0, i), evalOptions);
       const losses = history.losses;
@@ -153,6 +169,39 @@ export class ContinualLearner {
   /** Frees what the plugins hold (teachers, anchors); the model is the caller's. */
   dispose(): void {
     for (const p of this.plugins) p.dispose?.();
+  }
+
+  private usesPrototypes(): boolean {
+    return this.config.scenario === 'class' && this.config.taskInference === 'prototypes';
+  }
+
+  /** Prototypes stay valid only if the space they live in (the input projection) no longer changes. */
+  private checkFrozenInput(stream: ContinualStream): void {
+    if (this.model.input.variables().some((v) => v.trainable)) {
+      throw new PeerConfigError(
+        'taskInference',
+        "a strategy that freezes the input projection after the first stream (freeze-and-grow) with 'prototypes'",
+        `input projection trainable in stream ${stream.id}`,
+      );
+    }
+  }
+
+  /** Adds the stream's class prototypes, from a seeded sample of its training inputs. */
+  private async addPrototypes(
+    prototypes: ClassPrototypes,
+    i: number,
+    stream: ContinualStream,
+  ): Promise<void> {
+    const { train } = stream;
+    const rng = createRandom(this.config.seed + 7919 * (i + 1));
+    const rows = pickRows(train.size, Math.min(this.config.prototypeSample, train.size), rng);
+    const batch = batchOf(train, stream.task, rows);
+    const x = tf.tensor2d(batch.x, [batch.size, batch.dim]);
+    try {
+      prototypes.add(i, await inputFeatures(this.model, x), batch.y, rng);
+    } finally {
+      x.dispose();
+    }
   }
 
   private async train(ctx: StreamContext, signal?: AbortSignal) {

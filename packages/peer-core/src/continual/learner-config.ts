@@ -24,6 +24,17 @@ export const continualConfigSchema = z
      * No effect in task- and domain-IL.
      */
     activeClasses: z.enum(['all', 'seen', 'current']).default('all'),
+    /**
+     * Class-IL only: `'prototypes'` infers each input's stream from per-class k-means prototypes of the frozen
+     * input features and predicts among that stream's classes (see `ClassPrototypes`); it needs a strategy that
+     * freezes the input projection after the first stream (freeze-and-grow). `'none'` scores every active class
+     * with the shared head.
+     */
+    taskInference: z.enum(['none', 'prototypes']).default('none'),
+    /** Centroids per class for `taskInference: 'prototypes'`. */
+    prototypesPerClass: positiveInt.default(16),
+    /** Training inputs per stream the prototypes are computed from. */
+    prototypeSample: positiveInt.default(4096),
     /** Rows per evaluation forward pass. */
     evalBatchSize: positiveInt.default(512),
     /** Test inputs per past stream whose top-k expert ids are compared across each stream (routing stability). */

@@ -3,7 +3,7 @@ import { captureRetrievals } from '../eval/routing-stability.js';
 import type { PeerRetrieval } from '../layer/peer-layer.js';
 import { ExpertUsage, type ExpertUsageStats } from '../metrics/expert-usage.js';
 import type { PeerClassifier } from '../models/classifier.js';
-import { evaluateAccuracy } from '../train/evaluate.js';
+import { type AsyncClassifier, evaluateAccuracy } from '../train/evaluate.js';
 import type { ContinualStream } from './scenario.js';
 
 /** How the learner evaluates: which head scores a task, chunk size, routing probe size. */
@@ -11,6 +11,8 @@ export interface StreamEvaluationOptions {
   readonly head: (task: number) => number;
   readonly batchSize: number;
   readonly probeSize: number;
+  /** What predicts during evaluation (default: the model itself). */
+  readonly classifier?: AsyncClassifier;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function evaluateStreams(
     }
     const x = tf.tensor2d(s.test.x, [s.test.size, s.test.dim]);
     try {
-      const r = await evaluateAccuracy(model, x, s.test.y, {
+      const r = await evaluateAccuracy(options.classifier ?? model, x, s.test.y, {
         task: options.head(s.task),
         batchSize: options.batchSize,
         ...(j <= options.seenUpTo ? { usage } : {}),
