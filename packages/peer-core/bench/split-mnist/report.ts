@@ -52,12 +52,37 @@ export function markdownTable(rows: readonly BenchRow[]): string {
     });
     bwt.push(`| ${m.method} | ${m.replay} | ${cells.join(' | ')} |`);
   }
+  const routing = routingTable(methods, find);
   const runs = [...new Set(rows.map((r) => `${r.iterations} iterations/task × ${r.seeds} seed(s)`))];
   return [
     ...lines,
     ...bwt,
+    ...routing,
     '',
     `Runs: ${runs.join('; ')}. Accuracies in %, BWT and forgetting in points.`,
     '',
   ].join('\n');
+}
+
+/** PEER rows only: routing change, usage (%) and unevenness (nats) per scenario; empty without PEER rows. */
+function routingTable(
+  methods: readonly { method: string; replay: number }[],
+  find: (m: { method: string; replay: number }, s: Scenario) => BenchRow | undefined,
+): string[] {
+  const peer = methods.filter((m) => SCENARIOS.some((s) => find(m, s)?.routing_change !== undefined));
+  if (peer.length === 0) return [];
+  const lines = [
+    '',
+    `| method (PEER) | stored/class | ${SCENARIOS.map((s) => `${label[s]} routing change % / usage % / unevenness`).join(' | ')} |`,
+    `|---|---:|${SCENARIOS.map(() => '---:').join('|')}|`,
+  ];
+  for (const m of peer) {
+    const cells = SCENARIOS.map((s) => {
+      const r = find(m, s);
+      if (r?.routing_change === undefined) return '';
+      return `${r.routing_change.toFixed(2)} / ${(r.usage ?? Number.NaN).toFixed(1)} / ${(r.unevenness ?? Number.NaN).toFixed(2)}`;
+    });
+    lines.push(`| ${m.method} | ${m.replay} | ${cells.join(' | ')} |`);
+  }
+  return lines;
 }

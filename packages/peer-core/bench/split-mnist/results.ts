@@ -19,6 +19,14 @@ export interface BenchRow {
   readonly bwt: number | null;
   /** Mean max-based forgetting (Chaudhry et al. 2018); null for joint training. */
   readonly forgetting: number | null;
+  /**
+   * PEER methods only (absent otherwise), means over seeds, first PEER layer: the share (%) of an old stream's
+   * top-k expert ids that changed while a later stream trained, averaged over (later, old) stream pairs; the
+   * share (%) of the final pool the test sets reach; KL(gate mass ‖ uniform) in nats.
+   */
+  readonly routing_change?: number;
+  readonly usage?: number;
+  readonly unevenness?: number;
 }
 
 export const SCENARIOS: readonly Scenario[] = ['task', 'domain', 'class'];
@@ -60,6 +68,21 @@ export function aggregate(
     acc_sd: acc.sd,
     bwt: optional((c) => c.bwt),
     forgetting: optional((c) => c.forgetting),
+    ...routingFields(cells),
+  };
+}
+
+/** Mean routing change, usage (both %) and unevenness over seeds, when every seed's model was a PEER one. */
+function routingFields(
+  cells: readonly CellResult[],
+): Pick<BenchRow, 'routing_change' | 'usage' | 'unevenness'> {
+  const routing = cells.map((c) => c.routing);
+  if (routing.some((r) => r === null)) return {};
+  const all = routing as NonNullable<CellResult['routing']>[];
+  return {
+    routing_change: round(100 * meanOf(all.map((r) => r.change))),
+    usage: round(100 * meanOf(all.map((r) => r.usage))),
+    unevenness: round(meanOf(all.map((r) => r.unevenness))),
   };
 }
 

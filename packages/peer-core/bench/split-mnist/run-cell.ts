@@ -1,4 +1,4 @@
-import { ContinualLearner } from '../../src/continual/continual-learner.js';
+import { ContinualLearner, type ContinualReport } from '../../src/continual/continual-learner.js';
 import type { ContinualStream, Scenario } from '../../src/continual/scenario.js';
 import { trainJoint } from './joint.js';
 import type { MethodSpec } from './methods.js';
@@ -18,6 +18,35 @@ export interface CellResult {
   /** R[i][j] after each task (joint: one row). */
   readonly accuracy: readonly (readonly number[])[];
   readonly seconds: number;
+  /** PEER models only (null otherwise): see {@link peerRouting}. */
+  readonly routing: PeerRouting | null;
+}
+
+/** What the PEER layer's routing did over a run (first PEER layer; fractions). */
+export interface PeerRouting {
+  /**
+   * Share of an old stream's probe inputs' top-k expert ids that changed while one later stream trained,
+   * averaged over every (later stream, old stream) pair: 0 means old inputs are routed exactly as before.
+   */
+  readonly change: number;
+  /** Share of the final pool that the test sets of all streams reach (usage, He 2024 Table 2). */
+  readonly usage: number;
+  /** KL(gate mass ‖ uniform) over the final pool, nats. */
+  readonly unevenness: number;
+}
+
+/** The routing summary of a learner report, or null for a model without PEER layers. */
+export function peerRouting(report: ContinualReport): PeerRouting | null {
+  const last = report.reports[report.reports.length - 1];
+  const final = last?.usage[0];
+  if (!last || !final) return null;
+  const changes = report.reports.flatMap((r) => r.routingChange.map((c) => c.perLayer[0] ?? Number.NaN));
+  const finite = changes.filter((c) => Number.isFinite(c));
+  return {
+    change: finite.length === 0 ? Number.NaN : finite.reduce((a, b) => a + b, 0) / finite.length,
+    usage: final.usage,
+    unevenness: final.unevenness,
+  };
 }
 
 /** How every cell trains: the protocol's batch and optimiser, with iterations per task set by the CLI. */
@@ -63,6 +92,7 @@ export async function runCell(
         forgetting: null,
         accuracy: [final],
         seconds: (performance.now() - started) / 1000,
+        routing: null,
       };
     }
     const learner = new ContinualLearner(
@@ -97,6 +127,7 @@ export async function runCell(
         forgetting,
         accuracy: report.accuracy,
         seconds: (performance.now() - started) / 1000,
+        routing: peerRouting(report),
       };
     } finally {
       learner.dispose();

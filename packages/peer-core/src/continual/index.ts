@@ -1,5 +1,6 @@
 /** Continual learning: a learner over a sequence of streams, with forgetting controls as plugins. */
 export { batchLoss } from './batch-loss.js';
+export { ClassPrototypes, inputFeatures, PrototypeTaskClassifier } from './class-prototypes.js';
 export { ContinualLearner, type ContinualReport, type StreamReport } from './continual-learner.js';
 export { type EwcOptions, type EwcOptionsInput, EwcPlugin, ewcOptionsSchema } from './ewc.js';
 export { diagonalFisher, type FisherDiagonal, type FisherModel, type FisherOptions } from './fisher.js';

@@ -66,7 +66,10 @@ describe('Split MNIST benchmark runner (smoke)', () => {
       'class/freeze-and-grow+replay',
     ]);
     for (const r of written) {
-      expect(Object.keys(r)).toEqual(KEYS);
+      // PEER methods add the routing summary of the harness; the MLP's joint training has none.
+      expect(Object.keys(r)).toEqual(
+        r.method === 'joint' ? KEYS : [...KEYS, 'routing_change', 'usage', 'unevenness'],
+      );
       expect(r.benchmark).toBe('split-mnist');
       expect(r.seeds).toBe(1);
       expect(r.iterations).toBe(3);
@@ -79,6 +82,9 @@ describe('Split MNIST benchmark runner (smoke)', () => {
         expect(r.replay_per_class).toBe(100);
         expect(r.bwt !== null && r.bwt >= -100 && r.bwt <= 100).toBe(true);
         expect(r.forgetting !== null && r.forgetting >= -100 && r.forgetting <= 100).toBe(true);
+        expect(r.routing_change !== undefined && r.routing_change >= 0 && r.routing_change <= 100).toBe(true);
+        expect(r.usage !== undefined && r.usage > 0 && r.usage <= 100).toBe(true);
+        expect(r.unevenness !== undefined && r.unevenness >= 0).toBe(true);
       }
     }
 
@@ -90,6 +96,8 @@ describe('Split MNIST benchmark runner (smoke)', () => {
     const table = markdownTable(written);
     expect(table).toContain('| joint | 0 |');
     expect(table).toContain('97.9–98.2'); // the published joint class-IL number beside ours
+    expect(table).toContain('| method (PEER) | stored/class |');
+    expect(table).toMatch(/\| freeze-and-grow\+replay \| 100 \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \|/);
   });
 
   it('parses the CLI flags, with the protocol as default', () => {
