@@ -80,7 +80,11 @@ export async function runSplitMnistBenchmark(
             `(${done}/${total} runs, ${elapsed.toFixed(0)} s elapsed, ~${((elapsed / done) * (total - done)).toFixed(0)} s left)`,
         );
       }
-      const row = aggregate(cells, { replayPerClass: spec.replayPerClass, iterations: options.iterations });
+      const row = aggregate(cells, {
+        replayPerClass: spec.replayPerClass,
+        iterations: options.iterations,
+        ...(spec.prototypes ? { prototypesPerClass: spec.prototypes.perClass } : {}),
+      });
       rows.push(row);
       hooks.onRow?.(row, cells);
     }

@@ -19,6 +19,8 @@ export interface BenchRow {
   readonly bwt: number | null;
   /** Mean max-based forgetting (Chaudhry et al. 2018); null for joint training. */
   readonly forgetting: number | null;
+  /** Methods with class prototypes only: k-means centroids kept per class (means of inputs, not examples). */
+  readonly prototypes_per_class?: number;
   /**
    * PEER methods only (absent otherwise), means over seeds, first PEER layer: the share (%) of an old stream's
    * top-k expert ids that changed while a later stream trained, averaged over (later, old) stream pairs; the
@@ -48,7 +50,7 @@ export function percentStats(values: readonly number[]): { mean: number; sd: num
 /** The row of one (scenario, method) from its per-seed results. */
 export function aggregate(
   cells: readonly CellResult[],
-  meta: { replayPerClass: number; iterations: number },
+  meta: { replayPerClass: number; iterations: number; prototypesPerClass?: number },
 ): BenchRow {
   const first = cells[0];
   if (!first) throw new RangeError('aggregate: no results');
@@ -68,6 +70,7 @@ export function aggregate(
     acc_sd: acc.sd,
     bwt: optional((c) => c.bwt),
     forgetting: optional((c) => c.forgetting),
+    ...(meta.prototypesPerClass === undefined ? {} : { prototypes_per_class: meta.prototypesPerClass }),
     ...routingFields(cells),
   };
 }

@@ -1,24 +1,20 @@
 import * as tf from '@tensorflow/tfjs';
 import { PeerConfigError } from '../errors/peer-error.js';
 import { kMeans } from '../growth/kmeans.js';
-import type { ClassifierPrediction, PeerClassifier } from '../models/classifier.js';
-import type { AsyncClassifier } from '../train/evaluate.js';
 import type { Random } from '../util/random.js';
 
 /**
- * Per-class prototypes in the model's frozen input features, for inferring an input's task without storing
- * examples. Under freeze-and-grow the input projection is frozen after the first stream, so features computed
- * after any later stream live in one fixed space: `centroids` k-means centroids per class of the projected
- * training inputs (each a mean of many inputs' features, not an example) describe where each class lies,
- * in the manner of exemplar-free nearest-class-mean methods. Which stream taught a class decides which
- * classes the head may choose among.
+ * Per-class prototypes: k-means centroids of each class's training features, added stream by stream. Each
+ * centroid is the mean of many training inputs' features (a class-conditional mixture's component means, in
+ * the manner of nearest-class-mean and generative classifiers), not a stored example. They stay meaningful
+ * only while the feature space is fixed: the raw inputs, or an input projection frozen after the first stream.
  */
 export class ClassPrototypes {
-  private readonly rows: {
-    readonly label: number;
-    readonly stream: number;
-    readonly centroid: Float32Array;
-  }[] = [];
+  private readonly labels: number[] = [];
+  private readonly streams: number[] = [];
+  private readonly centroids: number[] = [];
+  private squaredSum = 0;
+  private squaredCount = 0;
 
   constructor(
     readonly dim: number,
@@ -30,12 +26,24 @@ export class ClassPrototypes {
 
   /** Number of stored centroids. */
   get size(): number {
-    return this.rows.length;
+    return this.labels.length;
+  }
+
+  /**
+   * Mean squared distance of the sampled training features to their own class's nearest centroid: the scale
+   * that makes distances comparable across feature spaces (1 = a typical training input's distance).
+   */
+  get scale(): number {
+    return this.squaredCount === 0 ? 1 : this.squaredSum / this.squaredCount || 1;
   }
 
   /** The centroids stored for one label (copies), in the order they were added. */
   centroidsOf(label: number): Float32Array[] {
-    return this.rows.filter((r) => r.label === label).map((r) => r.centroid.slice());
+    const out: Float32Array[] = [];
+    this.labels.forEach((l, i) => {
+      if (l === label) out.push(Float32Array.from(this.centroids.slice(i * this.dim, (i + 1) * this.dim)));
+    });
+    return out;
   }
 
   /** Adds `perClass` centroids of every label's features [n, dim] (n = labels.length), owned by `stream`. */
@@ -54,86 +62,73 @@ export class ClassPrototypes {
       });
       const clusters = Math.min(this.perClass, members.length);
       const centroids = kMeans(points, this.dim, clusters, rng);
+      for (let p = 0; p < members.length; p++) {
+        let best = Number.POSITIVE_INFINITY;
+        for (let c = 0; c < clusters; c++)
+          best = Math.min(best, squaredDistance(points, p, centroids, c, this.dim));
+        this.squaredSum += best;
+        this.squaredCount++;
+      }
       for (let c = 0; c < clusters; c++) {
-        this.rows.push({ label, stream, centroid: centroids.slice(c * this.dim, (c + 1) * this.dim) });
+        this.labels.push(label);
+        this.streams.push(stream);
+        for (const v of centroids.subarray(c * this.dim, (c + 1) * this.dim)) this.centroids.push(v);
       }
     }
   }
 
-  /** The stream whose class has the nearest centroid (squared Euclidean) to one feature row; -1 if empty. */
-  nearestStream(features: Float32Array, row: number): number {
-    let best = -1;
-    let bestDistance = Number.POSITIVE_INFINITY;
-    const offset = row * this.dim;
-    for (const { stream, centroid } of this.rows) {
-      let d = 0;
-      for (let j = 0; j < this.dim; j++) {
-        const diff = (features[offset + j] ?? 0) - (centroid[j] ?? 0);
-        d += diff * diff;
-      }
-      if (d < bestDistance) {
-        bestDistance = d;
-        best = stream;
-      }
+  /**
+   * For n feature rows [n, dim]: the squared distance of each row to each label's nearest centroid, [n, classes]
+   * row-major (+Infinity for labels without centroids), and the stream owning each row's nearest centroid
+   * (-1 when there are none).
+   */
+  async nearest(
+    features: Float32Array,
+    n: number,
+    classes: number,
+  ): Promise<{ distances: Float32Array; streams: Int32Array }> {
+    const distances = new Float32Array(n * classes).fill(Number.POSITIVE_INFINITY);
+    const streams = new Int32Array(n).fill(-1);
+    const m = this.size;
+    if (m === 0) return { distances, streams };
+    const all = tf.tidy(() => {
+      const x = tf.tensor2d(features, [n, this.dim]);
+      const c = tf.tensor2d(Float32Array.from(this.centroids), [m, this.dim]);
+      // |x|^2 - 2 x.c + |c|^2 as one matmul: [n, dim] x [dim, m] -> [n, m]
+      const cross = tf.matMul(x, c.transpose());
+      return x
+        .square()
+        .sum(1, true)
+        .sub(cross.mul(2))
+        .add(c.square().sum(1).reshape([1, m]));
+    });
+    let d: Float32Array;
+    try {
+      d = (await all.data()) as Float32Array;
+    } finally {
+      all.dispose();
     }
-    return best;
-  }
-}
-
-/** The input features prototypes are taken in: the input projection's output [n, dModel]. */
-export async function inputFeatures(model: PeerClassifier, x: tf.Tensor2D): Promise<Float32Array> {
-  const h = tf.tidy(() => model.input.apply(x));
-  try {
-    return Float32Array.from(await h.data());
-  } finally {
-    h.dispose();
-  }
-}
-
-/**
- * Class-IL prediction with the task inferred by {@link ClassPrototypes}: the head's best class among the
- * classes of the stream whose prototype is nearest to the input.
- */
-export class PrototypeTaskClassifier implements AsyncClassifier {
-  constructor(
-    readonly model: PeerClassifier,
-    readonly prototypes: ClassPrototypes,
-    /** Classes taught by each stream, by stream index. */
-    readonly streamClasses: readonly (readonly number[])[],
-  ) {}
-
-  async predictAsync(x: tf.Tensor2D, options: { task?: number } = {}): Promise<ClassifierPrediction> {
-    const [prediction, features] = await Promise.all([
-      this.model.predictAsync(x, options),
-      inputFeatures(this.model, x),
-    ]);
-    const n = x.shape[0];
-    const classes = this.model.config.classes;
-    const out = new Int32Array(n);
     for (let row = 0; row < n; row++) {
-      const allowed = this.streamClasses[this.prototypes.nearestStream(features, row)];
-      out[row] = bestClass(prediction.probabilities, row * classes, classes, allowed);
+      let best = Number.POSITIVE_INFINITY;
+      for (let j = 0; j < m; j++) {
+        const v = Math.max(0, d[row * m + j] ?? Number.POSITIVE_INFINITY);
+        const at = row * classes + (this.labels[j] ?? 0);
+        if (v < (distances[at] ?? Number.POSITIVE_INFINITY)) distances[at] = v;
+        if (v < best) {
+          best = v;
+          streams[row] = this.streams[j] ?? -1;
+        }
+      }
     }
-    return { ...prediction, classes: out };
+    return { distances, streams };
   }
 }
 
-/** Arg-max of one row of probabilities over `allowed` classes (every class when undefined). */
-function bestClass(
-  probabilities: Float32Array,
-  offset: number,
-  classes: number,
-  allowed?: readonly number[],
-): number {
-  const candidates = allowed ?? Array.from({ length: classes }, (_, c) => c);
-  let best = candidates[0] ?? 0;
-  let bestValue = Number.NEGATIVE_INFINITY;
-  for (const c of candidates) {
-    const p = probabilities[offset + c] ?? Number.NEGATIVE_INFINITY;
-    if (p > bestValue) {
-      best = c;
-      bestValue = p;
-    }
+function squaredDistance(a: Float32Array, i: number, b: Float32Array, j: number, dim: number): number {
+  let d = 0;
+  for (let k = 0; k < dim; k++) {
+    const diff = (a[i * dim + k] ?? 0) - (b[j * dim + k] ?? 0);
+    d += diff * diff;
   }
-  return best;
+  return d;
 }

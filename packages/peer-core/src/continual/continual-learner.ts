@@ -8,10 +8,11 @@ import { BatchSampler } from '../train/batches.js';
 import { Trainer } from '../train/trainer.js';
 import { createRandom } from '../util/random.js';
 import { batchLoss } from './batch-loss.js';
-import { ClassPrototypes, inputFeatures, PrototypeTaskClassifier } from './class-prototypes.js';
+import { ClassPrototypes } from './class-prototypes.js';
 import { pickRows } from './fisher.js';
 import { type ContinualConfig, type ContinualConfigInput, parseContinualConfig } from './learner-config.js';
 import type { ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
+import { PrototypeClassifier, prototypeFeatures } from './prototype-classifier.js';
 import { batchOf, type ContinualStream, headOf, type Scenario } from './scenario.js';
 import { type ContinualStateStore, InMemoryContinualStateStore } from './state-store.js';
 import { evaluateStreams, probeRoutes } from './stream-evaluation.js';
@@ -65,6 +66,13 @@ export class ContinualLearner {
     options: { plugins?: readonly ContinualPlugin[]; store?: ContinualStateStore } = {},
   ) {
     this.config = parseContinualConfig(config);
+    const { prototypes, scenario } = this.config;
+    if (prototypes !== 'off' && scenario === 'task') {
+      throw new PeerConfigError('prototypes', "'off' in task-IL (each task has its own head)", prototypes);
+    }
+    if (prototypes === 'task' && scenario !== 'class') {
+      throw new PeerConfigError('prototypes', "'off' or 'product' outside class-IL", prototypes);
+    }
     this.plugins = options.plugins ?? [];
     this.store = options.store ?? new InMemoryContinualStateStore();
   }
@@ -92,7 +100,10 @@ export class ContinualLearner {
     const reports: StreamReport[] = [];
     const versionKeys: string[] = [];
     const prototypes = this.usesPrototypes()
-      ? new ClassPrototypes(this.model.config.dModel, this.config.prototypesPerClass)
+      ? new ClassPrototypes(
+          this.config.prototypeSpace === 'input' ? this.model.config.inDim : this.model.config.dModel,
+          this.config.prototypesPerClass,
+        )
       : undefined;
     const streamClasses: number[][] = [];
     for (const [i, stream] of streams.entries()) {
@@ -119,7 +130,7 @@ export class ContinualLearner {
         );
       }
       for (const p of this.plugins) await p.beforeStream?.(ctx);
-      if (prototypes && i > 0) this.checkFrozenInput(stream);
+      if (prototypes && i > 0 && this.config.prototypeSpace === 'projection') this.checkFrozenInput(stream);
       const history = await this.train(ctx, options.signal);
       if (masked) this.model.setActiveClasses(0, seen);
       for (const p of this.plugins) await p.afterStream?.(ctx);
@@ -129,9 +140,7 @@ export class ContinualLearner {
       const evaluation = await evaluateStreams(this.model, streams, {
         ...evalOptions,
         seenUpTo: i,
-        ...(prototypes
-          ? { classifier: new PrototypeTaskClassifier(this.model, prototypes, streamClasses) }
-          : {}),
+        ...(prototypes ? { classifier: this.prototypeClassifier(prototypes, streamClasses) } : {}),
       });
       accuracy.push(evaluation.accuracies);
       const after = await probeRoutes(this.model, streams.slice(0, i), evalOptions);
@@ -172,15 +181,24 @@ export class ContinualLearner {
   }
 
   private usesPrototypes(): boolean {
-    return this.config.scenario === 'class' && this.config.taskInference === 'prototypes';
+    return this.config.prototypes !== 'off';
+  }
+
+  private prototypeClassifier(prototypes: ClassPrototypes, streamClasses: readonly number[][]) {
+    return new PrototypeClassifier(this.model, prototypes, {
+      mode: this.config.prototypes === 'task' ? 'task' : 'product',
+      space: this.config.prototypeSpace,
+      weight: this.config.prototypeWeight,
+      streamClasses,
+    });
   }
 
   /** Prototypes stay valid only if the space they live in (the input projection) no longer changes. */
   private checkFrozenInput(stream: ContinualStream): void {
     if (this.model.input.variables().some((v) => v.trainable)) {
       throw new PeerConfigError(
-        'taskInference',
-        "a strategy that freezes the input projection after the first stream (freeze-and-grow) with 'prototypes'",
+        'prototypeSpace',
+        "'input', or a strategy that freezes the input projection after the first stream (freeze-and-grow)",
         `input projection trainable in stream ${stream.id}`,
       );
     }
@@ -198,7 +216,7 @@ export class ContinualLearner {
     const batch = batchOf(train, stream.task, rows);
     const x = tf.tensor2d(batch.x, [batch.size, batch.dim]);
     try {
-      prototypes.add(i, await inputFeatures(this.model, x), batch.y, rng);
+      prototypes.add(i, await prototypeFeatures(this.model, x, this.config.prototypeSpace), batch.y, rng);
     } finally {
       x.dispose();
     }

@@ -1,6 +1,6 @@
 /** Continual learning: a learner over a sequence of streams, with forgetting controls as plugins. */
 export { batchLoss } from './batch-loss.js';
-export { ClassPrototypes, inputFeatures, PrototypeTaskClassifier } from './class-prototypes.js';
+export { ClassPrototypes } from './class-prototypes.js';
 export { ContinualLearner, type ContinualReport, type StreamReport } from './continual-learner.js';
 export { type EwcOptions, type EwcOptionsInput, EwcPlugin, ewcOptionsSchema } from './ewc.js';
 export { diagonalFisher, type FisherDiagonal, type FisherModel, type FisherOptions } from './fisher.js';
@@ -28,6 +28,13 @@ export {
 } from './model-parameters.js';
 export { peerLayerInputs } from './peer-inputs.js';
 export type { BatchTensors, ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
+export {
+  PrototypeClassifier,
+  type PrototypeClassifierOptions,
+  type PrototypeMode,
+  type PrototypeSpace,
+  prototypeFeatures,
+} from './prototype-classifier.js';
 export { QuadraticPenalty, type QuadraticTerm } from './quadratic-penalty.js';
 export { type ReplayOptions, type ReplayOptionsInput, ReplayPlugin, replayOptionsSchema } from './replay.js';
 export { ReservoirBuffer, type ReservoirBufferOptions } from './reservoir-buffer.js';

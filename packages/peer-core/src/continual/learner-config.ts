@@ -25,16 +25,23 @@ export const continualConfigSchema = z
      */
     activeClasses: z.enum(['all', 'seen', 'current']).default('all'),
     /**
-     * Class-IL only: `'prototypes'` infers each input's stream from per-class k-means prototypes of the frozen
-     * input features and predicts among that stream's classes (see `ClassPrototypes`); it needs a strategy that
-     * freezes the input projection after the first stream (freeze-and-grow). `'none'` scores every active class
-     * with the shared head.
+     * Class prototypes (k-means centroids of each class's features, see `ClassPrototypes`) joined to the head's
+     * predictions: `'task'` (class-IL) predicts among the classes of the stream owning the nearest prototype;
+     * `'product'` (class- and domain-IL) adds -prototypeWeight * (squared distance to the class's nearest
+     * prototype) / scale to each class's log-probability. `'off'` uses the head alone.
      */
-    taskInference: z.enum(['none', 'prototypes']).default('none'),
-    /** Centroids per class for `taskInference: 'prototypes'`. */
+    prototypes: z.enum(['off', 'task', 'product']).default('off'),
+    /**
+     * Feature space of the prototypes: the raw inputs, or the input projection's output — which must not change
+     * after the first stream (freeze-and-grow freezes it).
+     */
+    prototypeSpace: z.enum(['input', 'projection']).default('projection'),
+    /** Centroids per class. */
     prototypesPerClass: positiveInt.default(16),
     /** Training inputs per stream the prototypes are computed from. */
     prototypeSample: positiveInt.default(4096),
+    /** Weight of the prototype term in `'product'` mode. */
+    prototypeWeight: z.number().positive().default(20),
     /** Rows per evaluation forward pass. */
     evalBatchSize: positiveInt.default(512),
     /** Test inputs per past stream whose top-k expert ids are compared across each stream (routing stability). */

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
-import { ClassPrototypes, PrototypeTaskClassifier } from '../../src/continual/class-prototypes.js';
+import { ClassPrototypes } from '../../src/continual/class-prototypes.js';
 import { ContinualLearner } from '../../src/continual/continual-learner.js';
 import { FreezeAndGrowPlugin } from '../../src/continual/freeze-and-grow.js';
+import { PrototypeClassifier, prototypeFeatures } from '../../src/continual/prototype-classifier.js';
 import { PeerConfigError } from '../../src/errors/peer-error.js';
 import { createRandom } from '../../src/util/random.js';
 import { syntheticStreams, tinyModel } from './helpers.js';
@@ -13,7 +14,7 @@ beforeAll(async () => {
 });
 
 describe('ClassPrototypes', () => {
-  it('keeps per-class centroids (one centroid = the class mean) and names the stream of the nearest one', () => {
+  it('keeps per-class centroids (one centroid = the class mean), their scale, and nearest distances', async () => {
     const prototypes = new ClassPrototypes(2, 1);
     // Stream 0 teaches class 0 and 1, stream 1 class 2.
     prototypes.add(
@@ -27,17 +28,23 @@ describe('ClassPrototypes', () => {
     expect(prototypes.centroidsOf(0).map((c) => [...c])).toEqual([[1, 0]]);
     expect(prototypes.centroidsOf(1).map((c) => [...c])).toEqual([[0, 9]]);
     expect(prototypes.centroidsOf(2).map((c) => [...c])).toEqual([[11, 11]]);
-    const queries = Float32Array.from([1, 1, 0, 7, 9, 9, 6, 5]);
+    // Each point's squared distance to its class mean: 1, 1, 1, 1, 2, 2.
+    expect(prototypes.scale).toBeCloseTo(8 / 6, 6);
+    const { distances, streams } = await prototypes.nearest(Float32Array.from([1, 1, 9, 9, 6, 5]), 3, 4);
     // (6, 5): 25 + 25 = 50 to class 0's mean, 36 + 16 = 52 to class 1's, 25 + 36 = 61 to class 2's.
-    expect([0, 1, 2, 3].map((row) => prototypes.nearestStream(queries, row))).toEqual([0, 0, 1, 0]);
+    expect([...distances.subarray(8, 12)].map((d) => Math.round(d))).toEqual([50, 52, 61, Infinity]);
+    expect([...distances.subarray(0, 3)].map((d) => Math.round(d))).toEqual([1, 65, 200]);
+    expect([...streams]).toEqual([0, 1, 0]);
   });
 
-  it('caps the centroids of a class at its member count, and is empty until something is added', () => {
+  it('caps the centroids of a class at its member count, and is empty until something is added', async () => {
     const prototypes = new ClassPrototypes(1, 4);
-    expect(prototypes.nearestStream(Float32Array.from([0]), 0)).toBe(-1);
+    const empty = await prototypes.nearest(Float32Array.from([0]), 1, 6);
+    expect([...empty.streams]).toEqual([-1]);
+    expect(empty.distances.every((d) => d === Number.POSITIVE_INFINITY)).toBe(true);
     prototypes.add(3, Float32Array.from([1, 2]), Int32Array.from([5, 5]), createRandom(0));
     expect(prototypes.centroidsOf(5).length).toBe(2);
-    expect(prototypes.nearestStream(Float32Array.from([1.9]), 0)).toBe(3);
+    expect([...(await prototypes.nearest(Float32Array.from([1.9]), 1, 6)).streams]).toEqual([3]);
   });
 
   it('rejects bad settings and mismatched features with typed errors', () => {
@@ -49,22 +56,36 @@ describe('ClassPrototypes', () => {
   });
 });
 
-describe('class-IL task inference from prototypes', () => {
-  it('answers among the classes of the stream whose prototype is nearest, whatever the head prefers', async () => {
+/** Prototypes of every stream's training inputs in the model's projection space. */
+async function projectionPrototypes(
+  model: ReturnType<typeof tinyModel>,
+  streams: ReturnType<typeof syntheticStreams>,
+  perClass: number,
+): Promise<ClassPrototypes> {
+  const prototypes = new ClassPrototypes(model.config.dModel, perClass);
+  for (const [i, s] of streams.entries()) {
+    const x = tf.tensor2d(s.train.x, [s.train.size, s.train.dim]);
+    prototypes.add(i, await prototypeFeatures(model, x, 'projection'), s.train.y, createRandom(i));
+    x.dispose();
+  }
+  return prototypes;
+}
+
+describe('PrototypeClassifier', () => {
+  it("'task' answers among the classes of the stream whose prototype is nearest, whatever the head prefers", async () => {
     const before = tf.memory().numTensors;
     const model = tinyModel('class'); // 4 classes, untrained head
     const streams = syntheticStreams('class', 2, 20, 6); // task 1 shifted far from task 0
-    const prototypes = new ClassPrototypes(model.config.dModel, 2);
-    const classifier = new PrototypeTaskClassifier(model, prototypes, [
-      [0, 1],
-      [2, 3],
-    ]);
-    for (const [i, s] of streams.entries()) {
-      const x = tf.tensor2d(s.train.x, [s.train.size, s.train.dim]);
-      const h = tf.tidy(() => model.input.apply(x));
-      prototypes.add(i, Float32Array.from(await h.data()), s.train.y, createRandom(i));
-      tf.dispose([x, h]);
-    }
+    const prototypes = await projectionPrototypes(model, streams, 2);
+    const classifier = new PrototypeClassifier(model, prototypes, {
+      mode: 'task',
+      space: 'projection',
+      weight: 1,
+      streamClasses: [
+        [0, 1],
+        [2, 3],
+      ],
+    });
     for (const [i, s] of streams.entries()) {
       const test = s.test;
       if (!test) throw new Error('no test split');
@@ -78,9 +99,55 @@ describe('class-IL task inference from prototypes', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("'product' scores log p(c) - weight * d_c / scale: the head at a tiny weight, the nearest prototype at a huge one", async () => {
+    const before = tf.memory().numTensors;
+    const model = tinyModel('class');
+    const streams = syntheticStreams('class', 2, 20, 2);
+    const prototypes = await projectionPrototypes(model, streams, 3);
+    const test = streams[1]?.test;
+    if (!test) throw new Error('no test split');
+    const x = tf.tensor2d(test.x, [test.size, test.dim]);
+    const classify = async (weight: number) =>
+      (
+        await new PrototypeClassifier(model, prototypes, {
+          mode: 'product',
+          space: 'projection',
+          weight,
+          streamClasses: [],
+        }).predictAsync(x)
+      ).classes;
+    const head = await model.predictAsync(x);
+    const { distances } = await prototypes.nearest(
+      await prototypeFeatures(model, x, 'projection'),
+      test.size,
+      4,
+    );
+    const argMin = (row: number) => {
+      const d = [...distances.subarray(row * 4, row * 4 + 4)];
+      return d.indexOf(Math.min(...d));
+    };
+    expect([...(await classify(1e-9))]).toEqual([...head.classes]);
+    expect([...(await classify(1e9))]).toEqual(Array.from({ length: test.size }, (_, r) => argMin(r)));
+    // In between, exactly the formula.
+    const mixed = await classify(0.5);
+    for (let r = 0; r < test.size; r++) {
+      const scores = [0, 1, 2, 3].map(
+        (c) =>
+          Math.log(head.probabilities[r * 4 + c] ?? 0) -
+          (0.5 * (distances[r * 4 + c] ?? 0)) / prototypes.scale,
+      );
+      expect(mixed[r]).toBe(scores.indexOf(Math.max(...scores)));
+    }
+    x.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('ContinualLearner with class prototypes', () => {
   it('freeze-and-grow + labels trick + prototypes keeps old classes reachable where the labels trick alone does not', async () => {
     const streams = syntheticStreams('class', 2, 40, 3);
-    const run = async (taskInference: 'none' | 'prototypes') => {
+    const run = async (prototypes: 'off' | 'task') => {
       const model = tinyModel('class');
       const learner = new ContinualLearner(
         model,
@@ -90,7 +157,7 @@ describe('class-IL task inference from prototypes', () => {
           batchSize: 16,
           probeSize: 4,
           activeClasses: 'current',
-          taskInference,
+          prototypes,
           prototypesPerClass: 4,
         },
         { plugins: [new FreezeAndGrowPlugin({ rows: 2, seed: 1 })] },
@@ -101,8 +168,8 @@ describe('class-IL task inference from prototypes', () => {
       return report;
     };
     const before = tf.memory().numTensors;
-    const withPrototypes = await run('prototypes');
-    const without = await run('none');
+    const withPrototypes = await run('task');
+    const without = await run('off');
     const learned = withPrototypes.accuracy[0]?.[0] ?? 0;
     expect(learned).toBeGreaterThan(0.7);
     // Task 0's accuracy survives task 1 (the far-away streams are told apart), where without task inference
@@ -112,16 +179,43 @@ describe('class-IL task inference from prototypes', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("rejects 'prototypes' when nothing freezes the input projection, naming the field", async () => {
+  it("'product' in input space needs no frozen projection and runs in domain-IL; tensors do not grow", async () => {
+    const before = tf.memory().numTensors;
+    const model = tinyModel('domain');
+    const learner = new ContinualLearner(model, {
+      scenario: 'domain',
+      steps: 5,
+      batchSize: 8,
+      probeSize: 4,
+      prototypes: 'product',
+      prototypeSpace: 'input',
+      prototypesPerClass: 3,
+    });
+    const report = await learner.run(syntheticStreams('domain'));
+    expect(report.metrics.acc).toBeGreaterThanOrEqual(0);
+    expect(report.metrics.acc).toBeLessThanOrEqual(1);
+    learner.dispose();
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects prototype settings that cannot work, naming the field', async () => {
     const model = tinyModel('class');
     const learner = new ContinualLearner(model, {
       scenario: 'class',
       steps: 2,
       batchSize: 8,
       probeSize: 4,
-      taskInference: 'prototypes',
+      prototypes: 'task',
     });
-    await expect(learner.run(syntheticStreams('class'))).rejects.toThrow(/taskInference/);
+    // Nothing freezes the input projection, so projection-space prototypes would drift.
+    await expect(learner.run(syntheticStreams('class'))).rejects.toThrow(/prototypeSpace/);
+    expect(() => new ContinualLearner(model, { scenario: 'task', prototypes: 'product' })).toThrow(
+      /'prototypes'/,
+    );
+    expect(() => new ContinualLearner(model, { scenario: 'domain', prototypes: 'task' })).toThrow(
+      /'prototypes'/,
+    );
     model.dispose();
   });
 });
