@@ -1,3 +1,4 @@
+import { ClassPrototypePlugin } from '../../src/continual/class-prototype-plugin.js';
 import { EwcPlugin } from '../../src/continual/ewc.js';
 import { FreezeAndGrowPlugin } from '../../src/continual/freeze-and-grow.js';
 import { L2SpPlugin } from '../../src/continual/l2-sp.js';
@@ -8,7 +9,7 @@ import type { Scenario } from '../../src/continual/scenario.js';
 import { PeerConfigError } from '../../src/errors/peer-error.js';
 import { GROW_ROWS, type ModelFamily } from './models.js';
 
-/** How a method uses class prototypes (see `ContinualConfig.prototypes`). */
+/** How a method uses class prototypes (the {@link ClassPrototypePlugin} settings it adds). */
 export interface PrototypeSettings {
   readonly mode: 'task' | 'product';
   readonly space: 'input' | 'projection';
@@ -29,7 +30,7 @@ export interface MethodSpec {
   readonly joint?: boolean;
   /** Class-IL outputs: "active classes" seen so far (default), or the labels trick (current task's only). */
   readonly activeClasses?: 'seen' | 'current';
-  /** Class prototypes joined to the head (the learner's `prototypes*` settings); absent: none. */
+  /** Settings of the method's ClassPrototypePlugin (reported in its rows); absent: none. */
   readonly prototypes?: PrototypeSettings;
   /** Fresh plugins for one run. */
   plugins(seed: number): ContinualPlugin[];
@@ -55,10 +56,14 @@ const spec = (
   plugins: (seed: number) => ContinualPlugin[],
 ): MethodSpec => ({ id, method, family, replayPerClass, plugins });
 
-/** Input-space prototypes (48 per class) joined to the head as a product of likelihoods. */
-const withPrototypes = (m: MethodSpec): MethodSpec => ({
+/** Input-space prototypes, 48 per class, joined to the head as a product of likelihoods. */
+const INPUT_PROTOTYPES: PrototypeSettings = { mode: 'product', space: 'input', perClass: 48 };
+
+/** A method with a {@link ClassPrototypePlugin} after its own plugins (so after freeze-and-grow's freezing). */
+const withPrototypes = (m: MethodSpec, settings: PrototypeSettings = INPUT_PROTOTYPES): MethodSpec => ({
   ...m,
-  prototypes: { mode: 'product', space: 'input', perClass: 48 },
+  prototypes: settings,
+  plugins: (seed) => [...m.plugins(seed), new ClassPrototypePlugin({ ...settings, seed })],
 });
 
 /** Every method the runner knows, in table order; `candidate:*` are the default-recipe candidates. */
@@ -96,28 +101,32 @@ export const METHODS: readonly MethodSpec[] = [
     ...spec('candidate:freeze-and-grow+labels', 'freeze-and-grow+labels', 'peer', 0, (seed) => [grow(seed)]),
     activeClasses: 'current',
   },
-  {
-    ...spec(
-      'candidate:freeze-and-grow+labels+prototypes',
-      'freeze-and-grow+labels+prototypes',
-      'peer',
-      0,
-      (seed) => [grow(seed)],
-    ),
-    activeClasses: 'current',
-    prototypes: { mode: 'task', space: 'projection', perClass: 16 },
-  },
-  {
-    ...spec(
-      'candidate:freeze-and-grow+labels+prototype-product',
-      'freeze-and-grow+labels+prototype-product',
-      'peer',
-      0,
-      (seed) => [grow(seed)],
-    ),
-    activeClasses: 'current',
-    prototypes: { mode: 'product', space: 'projection', perClass: 16 },
-  },
+  withPrototypes(
+    {
+      ...spec(
+        'candidate:freeze-and-grow+labels+prototypes',
+        'freeze-and-grow+labels+prototypes',
+        'peer',
+        0,
+        (seed) => [grow(seed)],
+      ),
+      activeClasses: 'current',
+    },
+    { mode: 'task', space: 'projection', perClass: 16 },
+  ),
+  withPrototypes(
+    {
+      ...spec(
+        'candidate:freeze-and-grow+labels+prototype-product',
+        'freeze-and-grow+labels+prototype-product',
+        'peer',
+        0,
+        (seed) => [grow(seed)],
+      ),
+      activeClasses: 'current',
+    },
+    { mode: 'product', space: 'projection', perClass: 16 },
+  ),
   // With storage: the head of task-weighted replay (+ LwF) times a prototype likelihood in input space. The
   // "-52" variants keep 52 examples + 48 centroids per class, 100 stored items per class even if centroids
   // are counted as stored examples.

@@ -1,7 +1,7 @@
 import { ContinualLearner, type ContinualReport } from '../../src/continual/continual-learner.js';
 import type { ContinualStream, Scenario } from '../../src/continual/scenario.js';
 import { trainJoint } from './joint.js';
-import type { MethodSpec, PrototypeSettings } from './methods.js';
+import type { MethodSpec } from './methods.js';
 import { buildModel } from './models.js';
 
 /** One run: a method in a scenario with one seed. Accuracies are fractions. */
@@ -103,7 +103,6 @@ export async function runCell(
         batchSize: options.batchSize,
         trainer,
         activeClasses: spec.activeClasses ?? 'seen',
-        ...prototypeConfig(spec.prototypes),
         probeSize: 64,
         runId: `${scenario}-${spec.id}-${seed}`,
         seed,
@@ -135,15 +134,4 @@ export async function runCell(
   } finally {
     model.dispose();
   }
-}
-
-/** The learner settings of a method's prototypes (none: off). */
-function prototypeConfig(p: PrototypeSettings | undefined) {
-  if (!p) return { prototypes: 'off' as const };
-  return {
-    prototypes: p.mode,
-    prototypeSpace: p.space,
-    prototypesPerClass: p.perClass,
-    ...(p.weight === undefined ? {} : { prototypeWeight: p.weight }),
-  };
 }

@@ -3,6 +3,17 @@ import { PeerConfigError } from '../errors/peer-error.js';
 import { kMeans } from '../growth/kmeans.js';
 import type { Random } from '../util/random.js';
 
+/** The state of {@link ClassPrototypes} as arrays (centroids [m, dim] row-major; label and stream per row). */
+export interface PrototypeSnapshot {
+  readonly dim: number;
+  readonly perClass: number;
+  readonly centroids: Float32Array;
+  readonly labels: Int32Array;
+  readonly streams: Int32Array;
+  readonly squaredSum: number;
+  readonly squaredCount: number;
+}
+
 /**
  * Per-class prototypes: k-means centroids of each class's training features, added stream by stream. Each
  * centroid is the mean of many training inputs' features (a class-conditional mixture's component means, in
@@ -43,6 +54,38 @@ export class ClassPrototypes {
     this.labels.forEach((l, i) => {
       if (l === label) out.push(Float32Array.from(this.centroids.slice(i * this.dim, (i + 1) * this.dim)));
     });
+    return out;
+  }
+
+  /** Everything needed to rebuild these prototypes, as arrays (see {@link ClassPrototypes.fromSnapshot}). */
+  snapshot(): PrototypeSnapshot {
+    return {
+      dim: this.dim,
+      perClass: this.perClass,
+      centroids: Float32Array.from(this.centroids),
+      labels: Int32Array.from(this.labels),
+      streams: Int32Array.from(this.streams),
+      squaredSum: this.squaredSum,
+      squaredCount: this.squaredCount,
+    };
+  }
+
+  /** Prototypes equal to the ones a snapshot was taken of. */
+  static fromSnapshot(s: PrototypeSnapshot): ClassPrototypes {
+    const m = s.labels.length;
+    if (s.streams.length !== m || s.centroids.length !== m * s.dim) {
+      throw new PeerConfigError(
+        'snapshot',
+        `${m} labels, streams and centroid rows of ${s.dim}`,
+        s.centroids.length,
+      );
+    }
+    const out = new ClassPrototypes(s.dim, s.perClass);
+    out.labels.push(...s.labels);
+    out.streams.push(...s.streams);
+    for (const v of s.centroids) out.centroids.push(v);
+    out.squaredSum = s.squaredSum;
+    out.squaredCount = s.squaredCount;
     return out;
   }
 

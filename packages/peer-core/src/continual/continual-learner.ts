@@ -6,10 +6,8 @@ import type { ExpertUsageStats } from '../metrics/expert-usage.js';
 import type { PeerClassifier } from '../models/classifier.js';
 import { BatchSampler } from '../train/batches.js';
 import { Trainer } from '../train/trainer.js';
-import { createRandom } from '../util/random.js';
 import { batchLoss } from './batch-loss.js';
 import { ClassPrototypes } from './class-prototypes.js';
-import { pickRows } from './fisher.js';
 import { type ContinualConfig, type ContinualConfigInput, parseContinualConfig } from './learner-config.js';
 import type { ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
 import { PrototypeClassifier, prototypeFeatures } from './prototype-classifier.js';
@@ -66,13 +64,6 @@ export class ContinualLearner {
     options: { plugins?: readonly ContinualPlugin[]; store?: ContinualStateStore } = {},
   ) {
     this.config = parseContinualConfig(config);
-    const { prototypes, scenario } = this.config;
-    if (prototypes !== 'off' && scenario === 'task') {
-      throw new PeerConfigError('prototypes', "'off' in task-IL (each task has its own head)", prototypes);
-    }
-    if (prototypes === 'task' && scenario !== 'class') {
-      throw new PeerConfigError('prototypes', "'off' or 'product' outside class-IL", prototypes);
-    }
     this.plugins = options.plugins ?? [];
     this.store = options.store ?? new InMemoryContinualStateStore();
   }
@@ -99,13 +90,6 @@ export class ContinualLearner {
     const accuracy: number[][] = [];
     const reports: StreamReport[] = [];
     const versionKeys: string[] = [];
-    const prototypes = this.usesPrototypes()
-      ? new ClassPrototypes(
-          this.config.prototypeSpace === 'input' ? this.model.config.inDim : this.model.config.dModel,
-          this.config.prototypesPerClass,
-        )
-      : undefined;
-    const streamClasses: number[][] = [];
     for (const [i, stream] of streams.entries()) {
       if (options.signal?.aborted) break;
       const ctx: StreamContext = {
@@ -130,17 +114,17 @@ export class ContinualLearner {
         );
       }
       for (const p of this.plugins) await p.beforeStream?.(ctx);
-      if (prototypes && i > 0 && this.config.prototypeSpace === 'projection') this.checkFrozenInput(stream);
       const history = await this.train(ctx, options.signal);
       if (masked) this.model.setActiveClasses(0, seen);
       for (const p of this.plugins) await p.afterStream?.(ctx);
       versionKeys.push(ctx.versionKey);
-      streamClasses.push(seenClasses([stream]));
-      if (prototypes) await this.addPrototypes(prototypes, i, stream);
+      const predictor = this.plugins
+        .map((p) => p.predictor?.(ctx))
+        .reduce((last, c) => c ?? last, undefined);
       const evaluation = await evaluateStreams(this.model, streams, {
         ...evalOptions,
         seenUpTo: i,
-        ...(prototypes ? { classifier: this.prototypeClassifier(prototypes, streamClasses) } : {}),
+        ...(predictor ? { classifier: predictor } : {}),
       });
       accuracy.push(evaluation.accuracies);
       const after = await probeRoutes(this.model, streams.slice(0, i), evalOptions);
@@ -178,48 +162,6 @@ export class ContinualLearner {
   /** Frees what the plugins hold (teachers, anchors); the model is the caller's. */
   dispose(): void {
     for (const p of this.plugins) p.dispose?.();
-  }
-
-  private usesPrototypes(): boolean {
-    return this.config.prototypes !== 'off';
-  }
-
-  private prototypeClassifier(prototypes: ClassPrototypes, streamClasses: readonly number[][]) {
-    return new PrototypeClassifier(this.model, prototypes, {
-      mode: this.config.prototypes === 'task' ? 'task' : 'product',
-      space: this.config.prototypeSpace,
-      weight: this.config.prototypeWeight,
-      streamClasses,
-    });
-  }
-
-  /** Prototypes stay valid only if the space they live in (the input projection) no longer changes. */
-  private checkFrozenInput(stream: ContinualStream): void {
-    if (this.model.input.variables().some((v) => v.trainable)) {
-      throw new PeerConfigError(
-        'prototypeSpace',
-        "'input', or a strategy that freezes the input projection after the first stream (freeze-and-grow)",
-        `input projection trainable in stream ${stream.id}`,
-      );
-    }
-  }
-
-  /** Adds the stream's class prototypes, from a seeded sample of its training inputs. */
-  private async addPrototypes(
-    prototypes: ClassPrototypes,
-    i: number,
-    stream: ContinualStream,
-  ): Promise<void> {
-    const { train } = stream;
-    const rng = createRandom(this.config.seed + 7919 * (i + 1));
-    const rows = pickRows(train.size, Math.min(this.config.prototypeSample, train.size), rng);
-    const batch = batchOf(train, stream.task, rows);
-    const x = tf.tensor2d(batch.x, [batch.size, batch.dim]);
-    try {
-      prototypes.add(i, await prototypeFeatures(this.model, x, this.config.prototypeSpace), batch.y, rng);
-    } finally {
-      x.dispose();
-    }
   }
 
   private async train(ctx: StreamContext, signal?: AbortSignal) {

@@ -1,6 +1,12 @@
 /** Continual learning: a learner over a sequence of streams, with forgetting controls as plugins. */
 export { batchLoss } from './batch-loss.js';
-export { ClassPrototypes } from './class-prototypes.js';
+export {
+  type ClassPrototypeOptions,
+  type ClassPrototypeOptionsInput,
+  ClassPrototypePlugin,
+  classPrototypeOptionsSchema,
+} from './class-prototype-plugin.js';
+export { ClassPrototypes, type PrototypeSnapshot } from './class-prototypes.js';
 export { ContinualLearner, type ContinualReport, type StreamReport } from './continual-learner.js';
 export { type EwcOptions, type EwcOptionsInput, EwcPlugin, ewcOptionsSchema } from './ewc.js';
 export { diagonalFisher, type FisherDiagonal, type FisherModel, type FisherOptions } from './fisher.js';

@@ -24,24 +24,6 @@ export const continualConfigSchema = z
      * No effect in task- and domain-IL.
      */
     activeClasses: z.enum(['all', 'seen', 'current']).default('all'),
-    /**
-     * Class prototypes (k-means centroids of each class's features, see `ClassPrototypes`) joined to the head's
-     * predictions: `'task'` (class-IL) predicts among the classes of the stream owning the nearest prototype;
-     * `'product'` (class- and domain-IL) adds -prototypeWeight * (squared distance to the class's nearest
-     * prototype) / scale to each class's log-probability. `'off'` uses the head alone.
-     */
-    prototypes: z.enum(['off', 'task', 'product']).default('off'),
-    /**
-     * Feature space of the prototypes: the raw inputs, or the input projection's output — which must not change
-     * after the first stream (freeze-and-grow freezes it).
-     */
-    prototypeSpace: z.enum(['input', 'projection']).default('projection'),
-    /** Centroids per class. */
-    prototypesPerClass: positiveInt.default(16),
-    /** Training inputs per stream the prototypes are computed from. */
-    prototypeSample: positiveInt.default(4096),
-    /** Weight of the prototype term in `'product'` mode. */
-    prototypeWeight: z.number().positive().default(20),
     /** Rows per evaluation forward pass. */
     evalBatchSize: positiveInt.default(512),
     /** Test inputs per past stream whose top-k expert ids are compared across each stream (routing stability). */

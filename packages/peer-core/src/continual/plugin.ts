@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { PeerClassifier } from '../models/classifier.js';
+import type { AsyncClassifier } from '../train/evaluate.js';
 import type { Batch, ContinualStream, Scenario } from './scenario.js';
 import type { ContinualStateStore, JsonPrimitive } from './state-store.js';
 
@@ -51,6 +52,11 @@ export interface ContinualPlugin {
   penalty?(ctx: StreamContext, batch: BatchTensors): tf.Scalar | null;
   /** After training on a stream (Fisher, anchors, buffer update, persistence). */
   afterStream?(ctx: StreamContext): Promise<void> | void;
+  /**
+   * How the model predicts after this strategy's `afterStream` (used for the evaluation that follows it); the
+   * last plugin offering one is used, the model itself when none does.
+   */
+  predictor?(ctx: StreamContext): AsyncClassifier | undefined;
   /** Frees tensors the plugin holds. */
   dispose?(): void;
 }

@@ -1,11 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
+import {
+  type ClassPrototypeOptionsInput,
+  ClassPrototypePlugin,
+} from '../../src/continual/class-prototype-plugin.js';
 import { ClassPrototypes } from '../../src/continual/class-prototypes.js';
 import { ContinualLearner } from '../../src/continual/continual-learner.js';
 import { FreezeAndGrowPlugin } from '../../src/continual/freeze-and-grow.js';
+import type { StreamContext } from '../../src/continual/plugin.js';
 import { PrototypeClassifier, prototypeFeatures } from '../../src/continual/prototype-classifier.js';
+import type { ContinualStream, Scenario } from '../../src/continual/scenario.js';
+import { InMemoryContinualStateStore } from '../../src/continual/state-store.js';
 import { PeerConfigError } from '../../src/errors/peer-error.js';
+import type { PeerClassifier } from '../../src/models/classifier.js';
 import { createRandom } from '../../src/util/random.js';
 import { syntheticStreams, tinyModel } from './helpers.js';
 
@@ -147,20 +155,16 @@ describe('PrototypeClassifier', () => {
 describe('ContinualLearner with class prototypes', () => {
   it('freeze-and-grow + labels trick + prototypes keeps old classes reachable where the labels trick alone does not', async () => {
     const streams = syntheticStreams('class', 2, 40, 3);
-    const run = async (prototypes: 'off' | 'task') => {
+    const run = async (prototypes: boolean) => {
       const model = tinyModel('class');
+      const grow = new FreezeAndGrowPlugin({ rows: 2, seed: 1 });
+      const plugins = prototypes
+        ? [grow, new ClassPrototypePlugin({ mode: 'task', space: 'projection', perClass: 4 })]
+        : [grow];
       const learner = new ContinualLearner(
         model,
-        {
-          scenario: 'class',
-          steps: 60,
-          batchSize: 16,
-          probeSize: 4,
-          activeClasses: 'current',
-          prototypes,
-          prototypesPerClass: 4,
-        },
-        { plugins: [new FreezeAndGrowPlugin({ rows: 2, seed: 1 })] },
+        { scenario: 'class', steps: 60, batchSize: 16, probeSize: 4, activeClasses: 'current' },
+        { plugins },
       );
       const report = await learner.run(streams);
       learner.dispose();
@@ -168,8 +172,8 @@ describe('ContinualLearner with class prototypes', () => {
       return report;
     };
     const before = tf.memory().numTensors;
-    const withPrototypes = await run('task');
-    const without = await run('off');
+    const withPrototypes = await run(true);
+    const without = await run(false);
     const learned = withPrototypes.accuracy[0]?.[0] ?? 0;
     expect(learned).toBeGreaterThan(0.7);
     // Task 0's accuracy survives task 1 (the far-away streams are told apart), where without task inference
@@ -179,43 +183,75 @@ describe('ContinualLearner with class prototypes', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it("'product' in input space needs no frozen projection and runs in domain-IL; tensors do not grow", async () => {
+  it("'product' in input space needs no frozen projection, runs in domain-IL, and survives a store round trip", async () => {
     const before = tf.memory().numTensors;
     const model = tinyModel('domain');
-    const learner = new ContinualLearner(model, {
-      scenario: 'domain',
-      steps: 5,
-      batchSize: 8,
-      probeSize: 4,
-      prototypes: 'product',
-      prototypeSpace: 'input',
-      prototypesPerClass: 3,
-    });
-    const report = await learner.run(syntheticStreams('domain'));
+    const store = new InMemoryContinualStateStore();
+    const settings = { mode: 'product', space: 'input', perClass: 3 } as const;
+    const plugin = new ClassPrototypePlugin(settings);
+    const learner = new ContinualLearner(
+      model,
+      { scenario: 'domain', steps: 5, batchSize: 8, probeSize: 4, runId: 'r' },
+      { plugins: [plugin], store },
+    );
+    const streams = syntheticStreams('domain');
+    const report = await learner.run(streams);
     expect(report.metrics.acc).toBeGreaterThanOrEqual(0);
     expect(report.metrics.acc).toBeLessThanOrEqual(1);
+    // 2 streams x 2 labels x 3 centroids, in the 6-dim input space.
+    expect(plugin.current?.size).toBe(12);
+    expect(plugin.current?.dim).toBe(6);
+    // A fresh plugin resuming after the last version (as an API job does) loads exactly these prototypes.
+    const resumed = new ClassPrototypePlugin(settings);
+    const last = streams[1];
+    if (!last) throw new Error('no stream');
+    await resumed.beforeStream(contextAfter(model, store, streams, 'r/after-task-1'));
+    const a = plugin.current?.snapshot();
+    const b = resumed.current?.snapshot();
+    expect(b).toEqual(a);
     learner.dispose();
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects prototype settings that cannot work, naming the field', async () => {
-    const model = tinyModel('class');
-    const learner = new ContinualLearner(model, {
-      scenario: 'class',
-      steps: 2,
-      batchSize: 8,
-      probeSize: 4,
-      prototypes: 'task',
-    });
+    const models: PeerClassifier[] = [];
+    const run = (scenario: Scenario, options: ClassPrototypeOptionsInput) => {
+      const model = tinyModel(scenario);
+      models.push(model);
+      return new ContinualLearner(
+        model,
+        { scenario, steps: 2, batchSize: 8, probeSize: 4 },
+        { plugins: [new ClassPrototypePlugin(options)] },
+      ).run(syntheticStreams(scenario));
+    };
     // Nothing freezes the input projection, so projection-space prototypes would drift.
-    await expect(learner.run(syntheticStreams('class'))).rejects.toThrow(/prototypeSpace/);
-    expect(() => new ContinualLearner(model, { scenario: 'task', prototypes: 'product' })).toThrow(
-      /'prototypes'/,
-    );
-    expect(() => new ContinualLearner(model, { scenario: 'domain', prototypes: 'task' })).toThrow(
-      /'prototypes'/,
-    );
-    model.dispose();
+    await expect(run('class', { space: 'projection' })).rejects.toThrow(/class-prototypes\.space/);
+    await expect(run('task', { space: 'input' })).rejects.toThrow(/plugins\.class-prototypes/);
+    await expect(run('domain', { mode: 'task', space: 'input' })).rejects.toThrow(/class-prototypes\.mode/);
+    expect(() => new ClassPrototypePlugin({ perClass: 0 })).toThrow(PeerConfigError);
+    for (const m of models) m.dispose();
   });
 });
+
+/** The context of a stream that follows version `previousVersionKey` (what an API job hands its plugins). */
+function contextAfter(
+  model: PeerClassifier,
+  store: InMemoryContinualStateStore,
+  streams: ContinualStream[],
+  previousVersionKey: string,
+): StreamContext {
+  const stream = streams[streams.length - 1] as ContinualStream;
+  return {
+    model,
+    scenario: 'domain',
+    streamIndex: streams.length,
+    stream,
+    streams,
+    store,
+    previousVersionKey,
+    pastVersionKeys: [previousVersionKey],
+    versionKey: 'r/next',
+    headOf: () => 0,
+  };
+}
