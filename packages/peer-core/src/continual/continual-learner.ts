@@ -7,10 +7,8 @@ import type { PeerClassifier } from '../models/classifier.js';
 import { BatchSampler } from '../train/batches.js';
 import { Trainer } from '../train/trainer.js';
 import { batchLoss } from './batch-loss.js';
-import { ClassPrototypes } from './class-prototypes.js';
 import { type ContinualConfig, type ContinualConfigInput, parseContinualConfig } from './learner-config.js';
 import type { ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
-import { PrototypeClassifier, prototypeFeatures } from './prototype-classifier.js';
 import { batchOf, type ContinualStream, headOf, type Scenario } from './scenario.js';
 import { type ContinualStateStore, InMemoryContinualStateStore } from './state-store.js';
 import { evaluateStreams, probeRoutes } from './stream-evaluation.js';
@@ -118,9 +116,7 @@ export class ContinualLearner {
       if (masked) this.model.setActiveClasses(0, seen);
       for (const p of this.plugins) await p.afterStream?.(ctx);
       versionKeys.push(ctx.versionKey);
-      const predictor = this.plugins
-        .map((p) => p.predictor?.(ctx))
-        .reduce((last, c) => c ?? last, undefined);
+      const predictor = this.plugins.map((p) => p.predictor?.(ctx)).reduce((last, c) => c ?? last, undefined);
       const evaluation = await evaluateStreams(this.model, streams, {
         ...evalOptions,
         seenUpTo: i,
