@@ -65,27 +65,35 @@ export class PrototypeClassifier implements AsyncClassifier {
       const offset = row * classes;
       if (this.options.mode === 'task') {
         const allowed = this.options.streamClasses[streams[row] ?? -1];
-        out[row] = argMax(classes, allowed, (c) => prediction.probabilities[offset + c] ?? 0);
+        out[row] =
+          argMax(classes, allowed, (c) => prediction.probabilities[offset + c] ?? 0) ??
+          prediction.classes[row] ??
+          0;
       } else {
-        out[row] = argMax(classes, undefined, (c) => {
+        const best = argMax(classes, undefined, (c) => {
           const d = distances[offset + c] ?? Number.POSITIVE_INFINITY;
           const p = prediction.probabilities[offset + c] ?? 0;
           return Math.log(p) - (this.options.weight * d) / scale;
         });
+        // No class both active and with prototypes (nothing to combine): the head's own answer.
+        out[row] = best ?? prediction.classes[row] ?? 0;
       }
     }
     return { ...prediction, classes: out };
   }
 }
 
-/** The class in `allowed` (every class when undefined) with the highest score; the first on ties. */
+/**
+ * The class in `allowed` (every class when undefined) with the highest finite score, the first on ties;
+ * undefined when no score is finite.
+ */
 function argMax(
   classes: number,
   allowed: readonly number[] | undefined,
   score: (c: number) => number,
-): number {
+): number | undefined {
   const candidates = allowed ?? Array.from({ length: classes }, (_, c) => c);
-  let best = candidates[0] ?? 0;
+  let best: number | undefined;
   let bestValue = Number.NEGATIVE_INFINITY;
   for (const c of candidates) {
     const v = score(c);

@@ -150,6 +150,24 @@ describe('PrototypeClassifier', () => {
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
+  it("'product' falls back to the head where no active class has prototypes", async () => {
+    const model = tinyModel('class');
+    model.setActiveClasses(0, [0, 1]);
+    const prototypes = new ClassPrototypes(6, 1);
+    prototypes.add(0, Float32Array.from([1, 2, 3, 4, 5, 6]), Int32Array.from([3]), createRandom(0));
+    const x = tf.randomNormal([4, 6], 0, 1, 'float32', 2) as tf.Tensor2D;
+    const head = await model.predictAsync(x);
+    const { classes } = await new PrototypeClassifier(model, prototypes, {
+      mode: 'product',
+      space: 'input',
+      weight: 1,
+      streamClasses: [],
+    }).predictAsync(x);
+    expect([...classes]).toEqual([...head.classes]);
+    expect(new Set(head.classes).size).toBe(2); // both classes occur, so a constant answer would fail
+    x.dispose();
+    model.dispose();
+  });
 });
 
 describe('ContinualLearner with class prototypes', () => {
