@@ -7,7 +7,9 @@ const label: Record<Scenario, string> = { task: 'Task-IL', domain: 'Domain-IL', 
 function cell(row: BenchRow | undefined): string {
   if (!row) return '';
   const sd = row.acc_sd === null ? '' : ` ± ${row.acc_sd.toFixed(2)}`;
-  return `${row.acc_mean.toFixed(2)}${sd}`;
+  const prototypes =
+    row.prototypes_per_class === undefined ? '' : ` (+${row.prototypes_per_class} prototypes)`;
+  return `${row.acc_mean.toFixed(2)}${sd}${prototypes}`;
 }
 
 /**
@@ -23,10 +25,6 @@ export function markdownTable(rows: readonly BenchRow[]): string {
   }
   const find = (m: { method: string; replay: number }, s: Scenario) =>
     rows.find((r) => r.method === m.method && r.replay_per_class === m.replay && r.scenario === s);
-  const stored = (m: { method: string; replay: number }) => {
-    const prototypes = SCENARIOS.map((s) => find(m, s)?.prototypes_per_class).find((p) => p !== undefined);
-    return prototypes === undefined ? `${m.replay}` : `${m.replay} + ${prototypes} prototypes`;
-  };
   const head = SCENARIOS.map((s) => `${label[s]} ours | ${label[s]} published`).join(' | ');
   const lines = [
     `| method | stored/class | ${head} |`,
@@ -35,7 +33,7 @@ export function markdownTable(rows: readonly BenchRow[]): string {
   for (const m of methods) {
     const pub = publishedFor(m.method, m.replay);
     const cells = SCENARIOS.map((s) => `${cell(find(m, s))} | ${pub?.values[s] ?? ''}`).join(' | ');
-    lines.push(`| ${m.method} | ${stored(m)} | ${cells} |`);
+    lines.push(`| ${m.method} | ${m.replay} | ${cells} |`);
   }
   for (const p of PUBLISHED_ONLY) {
     lines.push(
@@ -54,9 +52,9 @@ export function markdownTable(rows: readonly BenchRow[]): string {
       if (!r) return '';
       return r.bwt === null ? '–' : `${r.bwt.toFixed(2)} / ${(r.forgetting ?? Number.NaN).toFixed(2)}`;
     });
-    bwt.push(`| ${m.method} | ${stored(m)} | ${cells.join(' | ')} |`);
+    bwt.push(`| ${m.method} | ${m.replay} | ${cells.join(' | ')} |`);
   }
-  const routing = routingTable(methods, find, stored);
+  const routing = routingTable(methods, find);
   const runs = [...new Set(rows.map((r) => `${r.iterations} iterations/task × ${r.seeds} seed(s)`))];
   return [
     ...lines,
@@ -72,7 +70,6 @@ export function markdownTable(rows: readonly BenchRow[]): string {
 function routingTable(
   methods: readonly { method: string; replay: number }[],
   find: (m: { method: string; replay: number }, s: Scenario) => BenchRow | undefined,
-  stored: (m: { method: string; replay: number }) => string,
 ): string[] {
   const peer = methods.filter((m) => SCENARIOS.some((s) => find(m, s)?.routing_change !== undefined));
   if (peer.length === 0) return [];
@@ -87,7 +84,7 @@ function routingTable(
       if (r?.routing_change === undefined) return '';
       return `${r.routing_change.toFixed(2)} / ${(r.usage ?? Number.NaN).toFixed(1)} / ${(r.unevenness ?? Number.NaN).toFixed(2)}`;
     });
-    lines.push(`| ${m.method} | ${stored(m)} | ${cells.join(' | ')} |`);
+    lines.push(`| ${m.method} | ${m.replay} | ${cells.join(' | ')} |`);
   }
   return lines;
 }

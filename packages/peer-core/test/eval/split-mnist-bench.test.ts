@@ -97,6 +97,8 @@ describe('Split MNIST benchmark runner (smoke)', () => {
     expect(table).toContain('| joint | 0 |');
     expect(table).toContain('97.9–98.2'); // the published joint class-IL number beside ours
     expect(table).toContain('| method (PEER) | stored/class |');
+    const withPrototypes = { ...written[5], method: 'default', prototypes_per_class: 48 } as BenchRow;
+    expect(markdownTable([withPrototypes])).toMatch(/ \| \d+\.\d\d \(\+48 prototypes\) \|/);
     expect(table).toMatch(/\| freeze-and-grow\+replay \| 100 \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \|/);
   });
 
