@@ -160,17 +160,7 @@ export async function acknowledgeBatch(
         return toReceipt(current, false);
       }
       if (options.sampleReplay) {
-        const rows = await tx.db
-          .select({ text: sql<string>`${streamRecords.data}::text` })
-          .from(streamRecords)
-          .where(
-            and(
-              eq(streamRecords.streamId, streamId),
-              gte(streamRecords.offset, row.firstOffset),
-              lt(streamRecords.offset, row.firstOffset + row.recordCount),
-            ),
-          )
-          .orderBy(asc(streamRecords.offset));
+        const rows = await batchRecordTexts(tx.db, streamId, row);
         await offerTexts(
           ctx,
           tx.db,
@@ -216,6 +206,25 @@ export async function findBatch(
     .from(ingestBatches)
     .where(and(eq(ingestBatches.streamId, streamId), eq(ingestBatches.idempotencyKey, key)));
   return row;
+}
+
+/** A batch's records as JSON text with their offsets, in offset order (by primary-key range: no batch_id index). */
+export async function batchRecordTexts(
+  db: Db,
+  streamId: string,
+  batch: { readonly firstOffset: number; readonly recordCount: number },
+): Promise<{ offset: number; text: string }[]> {
+  return db
+    .select({ offset: streamRecords.offset, text: sql<string>`${streamRecords.data}::text` })
+    .from(streamRecords)
+    .where(
+      and(
+        eq(streamRecords.streamId, streamId),
+        gte(streamRecords.offset, batch.firstOffset),
+        lt(streamRecords.offset, batch.firstOffset + batch.recordCount),
+      ),
+    )
+    .orderBy(asc(streamRecords.offset));
 }
 
 export function toReceipt(row: typeof ingestBatches.$inferSelect, replayed: boolean): BatchReceipt {

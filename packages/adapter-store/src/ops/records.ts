@@ -1,11 +1,11 @@
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { BlockIntegrityError, NotFoundError } from '../errors.js';
 import { streamRecords } from '../schema/index.js';
 import type { JsonValue } from '../types.js';
 import type { BatchReceipt, StreamRecord } from '../types-data.js';
 import { checkId, checkInt, checkKey } from '../validation.js';
 import { guard, type StoreContext } from './context.js';
-import { batchChecksum, findBatch, toReceipt } from './ingest.js';
+import { batchChecksum, batchRecordTexts, findBatch, toReceipt } from './ingest.js';
 
 /** A stream's records from `fromOffset` on, in offset order (what the trainer reads). */
 export async function readRecords(
@@ -41,18 +41,7 @@ export async function readBatch(
   return guard(ctx, 'readBatch', async () => {
     const row = await findBatch(ctx.driver.db, streamId, idempotencyKey);
     if (!row) throw new NotFoundError(ctx.name, 'batch', `${streamId}/${idempotencyKey}`);
-    const rows = await ctx.driver.db
-      .select({ offset: streamRecords.offset, text: sql<string>`${streamRecords.data}::text` })
-      .from(streamRecords)
-      // By primary-key range (there is deliberately no index on batch_id).
-      .where(
-        and(
-          eq(streamRecords.streamId, streamId),
-          gte(streamRecords.offset, row.firstOffset),
-          lt(streamRecords.offset, row.firstOffset + row.recordCount),
-        ),
-      )
-      .orderBy(asc(streamRecords.offset));
+    const rows = await batchRecordTexts(ctx.driver.db, streamId, row);
     const texts = rows.map((r) => r.text);
     const actual = batchChecksum(texts);
     if (rows.length !== row.recordCount || actual !== row.checksum) {
