@@ -23,7 +23,8 @@ export interface PrototypeSnapshot {
 export class ClassPrototypes {
   private readonly labels: number[] = [];
   private readonly streams: number[] = [];
-  private readonly centroids: number[] = [];
+  /** [size, dim] row-major; grown once per added class (a few times per stream), read on every prediction. */
+  private centroids = new Float32Array(0);
   private squaredSum = 0;
   private squaredCount = 0;
 
@@ -52,7 +53,7 @@ export class ClassPrototypes {
   centroidsOf(label: number): Float32Array[] {
     const out: Float32Array[] = [];
     this.labels.forEach((l, i) => {
-      if (l === label) out.push(Float32Array.from(this.centroids.slice(i * this.dim, (i + 1) * this.dim)));
+      if (l === label) out.push(this.centroids.slice(i * this.dim, (i + 1) * this.dim));
     });
     return out;
   }
@@ -62,7 +63,7 @@ export class ClassPrototypes {
     return {
       dim: this.dim,
       perClass: this.perClass,
-      centroids: Float32Array.from(this.centroids),
+      centroids: this.centroids.slice(),
       labels: Int32Array.from(this.labels),
       streams: Int32Array.from(this.streams),
       squaredSum: this.squaredSum,
@@ -83,7 +84,7 @@ export class ClassPrototypes {
     const out = new ClassPrototypes(s.dim, s.perClass);
     out.labels.push(...s.labels);
     out.streams.push(...s.streams);
-    for (const v of s.centroids) out.centroids.push(v);
+    out.centroids = s.centroids.slice();
     out.squaredSum = s.squaredSum;
     out.squaredCount = s.squaredCount;
     return out;
@@ -115,8 +116,11 @@ export class ClassPrototypes {
       for (let c = 0; c < clusters; c++) {
         this.labels.push(label);
         this.streams.push(stream);
-        for (const v of centroids.subarray(c * this.dim, (c + 1) * this.dim)) this.centroids.push(v);
       }
+      const grown = new Float32Array(this.centroids.length + clusters * this.dim);
+      grown.set(this.centroids);
+      grown.set(centroids.subarray(0, clusters * this.dim), this.centroids.length);
+      this.centroids = grown;
     }
   }
 
@@ -136,7 +140,7 @@ export class ClassPrototypes {
     if (m === 0) return { distances, streams };
     const all = tf.tidy(() => {
       const x = tf.tensor2d(features, [n, this.dim]);
-      const c = tf.tensor2d(Float32Array.from(this.centroids), [m, this.dim]);
+      const c = tf.tensor2d(this.centroids, [m, this.dim]);
       // |x|^2 - 2 x.c + |c|^2 as one matmul: [n, dim] x [dim, m] -> [n, m]
       const cross = tf.matMul(x, c.transpose());
       return x
