@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { PeerConfigError } from '../errors/peer-error.js';
-import { kMeans } from '../growth/kmeans.js';
+import { kMeans, nearest as nearestCentroid } from '../growth/kmeans.js';
 import type { Random } from '../util/random.js';
 
 /** The state of {@link ClassPrototypes} as arrays (centroids [m, dim] row-major; label and stream per row). */
@@ -107,10 +107,7 @@ export class ClassPrototypes {
       const clusters = Math.min(this.perClass, members.length);
       const centroids = kMeans(points, this.dim, clusters, rng);
       for (let p = 0; p < members.length; p++) {
-        let best = Number.POSITIVE_INFINITY;
-        for (let c = 0; c < clusters; c++)
-          best = Math.min(best, squaredDistance(points, p, centroids, c, this.dim));
-        this.squaredSum += best;
+        this.squaredSum += nearestCentroid(points, p, centroids, clusters, this.dim).distance;
         this.squaredCount++;
       }
       for (let c = 0; c < clusters; c++) {
@@ -169,13 +166,4 @@ export class ClassPrototypes {
     }
     return { distances, streams };
   }
-}
-
-function squaredDistance(a: Float32Array, i: number, b: Float32Array, j: number, dim: number): number {
-  let d = 0;
-  for (let k = 0; k < dim; k++) {
-    const diff = (a[i * dim + k] ?? 0) - (b[j * dim + k] ?? 0);
-    d += diff * diff;
-  }
-  return d;
 }

@@ -84,7 +84,8 @@ function seedPlusPlus(
   return centroids;
 }
 
-function nearest(
+/** The centroid of `centroids` [clusters, dim] nearest to row p of `points` [n, dim], with its squared distance. */
+export function nearest(
   points: Float32Array,
   p: number,
   centroids: Float32Array,
