@@ -46,6 +46,15 @@ const EWC_STRENGTH = 1e4;
 const replay = (n: number, seed: number) => new ReplayPlugin({ capacity: n, classBalanced: true, seed });
 const weighted = (n: number, seed: number) =>
   new ReplayPlugin({ capacity: n, classBalanced: true, weighting: 'tasks', seed });
+/** Task-weighted replay whose replayed digits are shifted by up to 2 pixels (28 × 28 MNIST images). */
+const shifted = (n: number, seed: number) =>
+  new ReplayPlugin({
+    capacity: n,
+    classBalanced: true,
+    weighting: 'tasks',
+    augment: { height: 28, width: 28, maxShift: 2 },
+    seed,
+  });
 const grow = (seed: number) => new FreezeAndGrowPlugin({ rows: GROW_ROWS, seed });
 
 const spec = (
@@ -152,6 +161,22 @@ export const METHODS: readonly MethodSpec[] = [
       weighted(52, seed),
     ]),
   ),
+  // The same with shifted replay: 100 stored images seen ~10x each per 2,000-iteration task overfit the head.
+  withPrototypes(
+    spec('candidate:replay-tw+lwf+prototypes+shift', 'replay-tw+lwf+prototypes+shift', 'mlp', 100, (seed) => [
+      shifted(100, seed),
+      new LwfPlugin(),
+    ]),
+  ),
+  withPrototypes(
+    spec('candidate:replay-tw+prototypes+shift', 'replay-tw+prototypes+shift', 'mlp', 100, (seed) => [
+      shifted(100, seed),
+    ]),
+  ),
+  spec('candidate:replay-tw+lwf+shift', 'replay-tw+lwf+shift', 'mlp', 100, (seed) => [
+    shifted(100, seed),
+    new LwfPlugin(),
+  ]),
   {
     ...spec('candidate:online-ewc+labels', 'online-ewc+labels', 'mlp', 0, (seed) => [
       new EwcPlugin({ strength: EWC_STRENGTH, online: true, decay: 1, seed }),

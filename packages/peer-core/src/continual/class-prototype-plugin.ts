@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 import { PeerConfigError } from '../errors/peer-error.js';
 import { parseConfig } from '../models/parse-config.js';
-import type { TensorBlock } from '../serialization/tensor-block.js';
 import { createRandom } from '../util/random.js';
-import { ClassPrototypes, type PrototypeSnapshot } from './class-prototypes.js';
+import { ClassPrototypes } from './class-prototypes.js';
 import { pickRows } from './fisher.js';
 import type { ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
 import { PrototypeClassifier, prototypeFeatures } from './prototype-classifier.js';
-import { batchOf } from './scenario.js';
+import { PROTOTYPE_STATE_METHOD, prototypeState, restorePrototypes } from './prototype-state.js';
+import { batchOf, type ContinualStream } from './scenario.js';
 
 const positiveInt = z.number().int().positive();
 
@@ -35,16 +35,13 @@ export const classPrototypeOptionsSchema = z
 export type ClassPrototypeOptionsInput = z.input<typeof classPrototypeOptionsSchema>;
 export type ClassPrototypeOptions = z.output<typeof classPrototypeOptionsSchema>;
 
-/** The store method name the prototypes are saved under, per model version. */
-const STATE_METHOD = 'class-prototypes';
-
 /**
  * Class prototypes as a strategy: after every stream, k-means centroids of each of its classes' features are
  * added (and saved with the version through the store), and predictions become the head's corrected by them
  * (see {@link PrototypeClassifier}). No training step changes; no example is kept.
  */
 export class ClassPrototypePlugin implements ContinualPlugin {
-  readonly name = STATE_METHOD;
+  readonly name = PROTOTYPE_STATE_METHOD;
   readonly options: ClassPrototypeOptions;
   private prototypes: ClassPrototypes | undefined;
   /** Classes each stream taught, by stream index. */
@@ -76,7 +73,10 @@ export class ClassPrototypePlugin implements ContinualPlugin {
     if (mode === 'task' && ctx.scenario !== 'class') {
       throw new PeerConfigError('plugins.class-prototypes.mode', "'product' outside class-IL", mode);
     }
-    if (!this.prototypes && ctx.previousVersionKey) await this.load(ctx, ctx.previousVersionKey);
+    if (!this.prototypes) {
+      const loaded = ctx.previousVersionKey !== undefined && (await this.load(ctx, ctx.previousVersionKey));
+      if (!loaded) await this.backfill(ctx);
+    }
     const projection = this.options.space === 'projection';
     if (projection && this.streamClasses.length > 0 && ctx.model.input.variables().some((v) => v.trainable)) {
       throw new PeerConfigError(
@@ -88,7 +88,46 @@ export class ClassPrototypePlugin implements ContinualPlugin {
   }
 
   async afterStream(ctx: StreamContext): Promise<void> {
-    const { model, stream } = ctx;
+    await this.addStream(ctx.model, ctx.stream);
+    if (!this.prototypes) return;
+    const { mode, space, weight } = this.options;
+    await ctx.store.saveRegularization(
+      ctx.versionKey,
+      PROTOTYPE_STATE_METHOD,
+      prototypeState({
+        prototypes: this.prototypes,
+        streamClasses: this.streamClasses,
+        settings: { mode, space, weight },
+      }),
+    );
+  }
+
+  predictor(ctx: StreamContext): PrototypeClassifier | undefined {
+    if (!this.prototypes) return undefined;
+    const { mode, space, weight } = this.options;
+    return new PrototypeClassifier(ctx.model, this.prototypes, {
+      mode,
+      space,
+      weight,
+      streamClasses: this.streamClasses,
+    });
+  }
+
+  /**
+   * Centroids of every stream before the current one, from what the run still has of their training data
+   * (all of it in a benchmark; the replay sample in the API). Used when no earlier prototypes were saved,
+   * e.g. when prototypes are switched on for a lineage that ran without them: a class with no centroid could
+   * otherwise never win a `product` prediction again.
+   */
+  private async backfill(ctx: StreamContext): Promise<void> {
+    for (let i = 0; i < ctx.streamIndex; i++) {
+      const stream = ctx.streams[i];
+      if (stream && stream.train.size > 0) await this.addStream(ctx.model, stream);
+    }
+  }
+
+  /** Adds one stream's class centroids, numbered after the streams already seen. */
+  private async addStream(model: StreamContext['model'], stream: ContinualStream): Promise<void> {
     // Streams are numbered in the order the prototypes saw them (a resumed run continues the numbering).
     const streamIndex = this.streamClasses.length;
     const { space, perClass, sample, seed } = this.options;
@@ -104,79 +143,21 @@ export class ClassPrototypePlugin implements ContinualPlugin {
       x.dispose();
     }
     this.streamClasses[streamIndex] = [...new Set(train.y)].sort((a, b) => a - b);
-    await this.save(ctx);
   }
 
-  predictor(ctx: StreamContext): PrototypeClassifier | undefined {
-    if (!this.prototypes) return undefined;
-    const { mode, space, weight } = this.options;
-    return new PrototypeClassifier(ctx.model, this.prototypes, {
-      mode,
-      space,
-      weight,
-      streamClasses: this.streamClasses,
-    });
-  }
-
-  private async save(ctx: StreamContext): Promise<void> {
-    if (!this.prototypes) return;
-    const s = this.prototypes.snapshot();
-    const m = s.labels.length;
-    const blocks: TensorBlock[] = [
-      block('centroids', 'float32', [m, s.dim], s.centroids),
-      block('labels', 'int32', [m], s.labels),
-      block('streams', 'int32', [m], s.streams),
-    ];
-    await ctx.store.saveRegularization(ctx.versionKey, STATE_METHOD, {
-      anchors: blocks,
-      fisher: [],
-      meta: {
-        dim: s.dim,
-        perClass: s.perClass,
-        squaredSum: s.squaredSum,
-        squaredCount: s.squaredCount,
-        space: this.options.space,
-        streamClasses: JSON.stringify(this.streamClasses),
-      },
-    });
-  }
-
-  private async load(ctx: StreamContext, versionKey: string): Promise<void> {
-    const state = await ctx.store.loadRegularization(versionKey, STATE_METHOD);
-    if (!state) return;
-    const { meta } = state;
-    if (meta.space !== this.options.space) {
+  private async load(ctx: StreamContext, versionKey: string): Promise<boolean> {
+    const state = await ctx.store.loadRegularization(versionKey, PROTOTYPE_STATE_METHOD);
+    if (!state) return false;
+    const saved = restorePrototypes(state);
+    if (saved.settings.space !== this.options.space) {
       throw new PeerConfigError(
         'plugins.class-prototypes.space',
-        `'${meta.space}' (as saved)`,
+        `'${saved.settings.space}' (as saved)`,
         this.options.space,
       );
     }
-    const find = (name: string) => state.anchors.find((b) => b.name === name)?.bytes ?? new Uint8Array(0);
-    const snapshot: PrototypeSnapshot = {
-      dim: Number(meta.dim),
-      perClass: Number(meta.perClass),
-      centroids: new Float32Array(copy(find('centroids'))),
-      labels: new Int32Array(copy(find('labels'))),
-      streams: new Int32Array(copy(find('streams'))),
-      squaredSum: Number(meta.squaredSum),
-      squaredCount: Number(meta.squaredCount),
-    };
-    this.prototypes = ClassPrototypes.fromSnapshot(snapshot);
-    this.streamClasses = JSON.parse(String(meta.streamClasses)) as number[][];
+    this.prototypes = saved.prototypes;
+    this.streamClasses = saved.streamClasses.map((c) => [...c]);
+    return true;
   }
-}
-
-function block(
-  name: string,
-  dtype: 'float32' | 'int32',
-  shape: number[],
-  values: Float32Array | Int32Array,
-): TensorBlock {
-  return { name, dtype, shape, bytes: new Uint8Array(values.buffer, values.byteOffset, values.byteLength) };
-}
-
-/** An aligned copy of bytes (stored blocks may start at any offset). */
-function copy(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer;
 }

@@ -17,6 +17,7 @@ export {
   FreezeAndGrowPlugin,
   freezeAndGrowOptionsSchema,
 } from './freeze-and-grow.js';
+export { type ImageShift, type ImageShiftInput, imageShiftSchema, shiftImage } from './image-shift.js';
 export { type L2SpOptionsInput, L2SpPlugin, l2SpOptionsSchema } from './l2-sp.js';
 export {
   type ContinualConfig,
@@ -41,6 +42,13 @@ export {
   type PrototypeSpace,
   prototypeFeatures,
 } from './prototype-classifier.js';
+export {
+  PROTOTYPE_STATE_METHOD,
+  type PrototypeSettings,
+  prototypeState,
+  restorePrototypes,
+  type SavedPrototypes,
+} from './prototype-state.js';
 export { QuadraticPenalty, type QuadraticTerm } from './quadratic-penalty.js';
 export { type ReplayOptions, type ReplayOptionsInput, ReplayPlugin, replayOptionsSchema } from './replay.js';
 export { ReservoirBuffer, type ReservoirBufferOptions } from './reservoir-buffer.js';

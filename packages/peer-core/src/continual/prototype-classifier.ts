@@ -42,7 +42,13 @@ export interface PrototypeClassifierOptions {
   readonly streamClasses: readonly (readonly number[])[];
 }
 
-/** A model's predictions corrected by class prototypes (see {@link PrototypeMode}). */
+/**
+ * A model's predictions corrected by class prototypes (see {@link PrototypeMode}). Probabilities are
+ * corrected too, so the class stays their arg-max: in `product` mode the normalised product
+ * p_head(c) · exp(-weight · d_c / scale) over the classes that have prototypes, in `task` mode the head's
+ * probabilities renormalised over the inferred stream's classes. Where no class qualifies, the row is the
+ * head's own prediction.
+ */
 export class PrototypeClassifier implements AsyncClassifier {
   constructor(
     readonly model: PeerClassifier,
@@ -52,55 +58,67 @@ export class PrototypeClassifier implements AsyncClassifier {
 
   async predictAsync(x: tf.Tensor2D, options: { task?: number } = {}): Promise<ClassifierPrediction> {
     if (this.prototypes.size === 0) return this.model.predictAsync(x, options);
-    const n = x.shape[0];
-    const classes = this.model.config.classes;
     const [prediction, features] = await Promise.all([
       this.model.predictAsync(x, options),
       prototypeFeatures(this.model, x, this.options.space),
     ]);
+    return this.combine(prediction, features);
+  }
+
+  /**
+   * Corrects a prediction of the model's head (plain, or with adapters mixed in) by the prototypes nearest
+   * to `features` (one row per input, in the prototypes' space: see {@link prototypeFeatures}).
+   */
+  async combine(prediction: ClassifierPrediction, features: Float32Array): Promise<ClassifierPrediction> {
+    const n = prediction.classes.length;
+    if (this.prototypes.size === 0 || n === 0) return prediction;
+    const classes = prediction.probabilities.length / n;
     const { distances, streams } = await this.prototypes.nearest(features, n, classes);
-    const out = new Int32Array(n);
+    const outClasses = new Int32Array(n);
+    const outProbabilities = new Float32Array(n * classes);
     const scale = this.prototypes.scale;
+    const scores = new Float64Array(classes);
     for (let row = 0; row < n; row++) {
       const offset = row * classes;
-      if (this.options.mode === 'task') {
-        const allowed = this.options.streamClasses[streams[row] ?? -1];
-        out[row] =
-          argMax(classes, allowed, (c) => prediction.probabilities[offset + c] ?? 0) ??
-          prediction.classes[row] ??
-          0;
-      } else {
-        const best = argMax(classes, undefined, (c) => {
+      const allowed =
+        this.options.mode === 'task' ? this.options.streamClasses[streams[row] ?? -1] : undefined;
+      scores.fill(Number.NEGATIVE_INFINITY);
+      for (let c = 0; c < classes; c++) {
+        const p = prediction.probabilities[offset + c] ?? 0;
+        if (this.options.mode === 'task') {
+          if (allowed?.includes(c)) scores[c] = Math.log(p);
+        } else {
           const d = distances[offset + c] ?? Number.POSITIVE_INFINITY;
-          const p = prediction.probabilities[offset + c] ?? 0;
-          return Math.log(p) - (this.options.weight * d) / scale;
-        });
-        // No class both active and with prototypes (nothing to combine): the head's own answer.
-        out[row] = best ?? prediction.classes[row] ?? 0;
+          scores[c] = Math.log(p) - (this.options.weight * d) / scale;
+        }
       }
+      const best = argMax(scores);
+      if (best === undefined) {
+        // No class both active and with prototypes (nothing to combine): the head's own answer.
+        outClasses[row] = prediction.classes[row] ?? 0;
+        outProbabilities.set(prediction.probabilities.subarray(offset, offset + classes), offset);
+        continue;
+      }
+      outClasses[row] = best;
+      const top = scores[best] ?? 0;
+      let total = 0;
+      for (let c = 0; c < classes; c++) total += Math.exp((scores[c] ?? 0) - top);
+      for (let c = 0; c < classes; c++)
+        outProbabilities[offset + c] = Math.exp((scores[c] ?? 0) - top) / total;
     }
-    return { ...prediction, classes: out };
+    return { ...prediction, classes: outClasses, probabilities: outProbabilities };
   }
 }
 
-/**
- * The class in `allowed` (every class when undefined) with the highest finite score, the first on ties;
- * undefined when no score is finite.
- */
-function argMax(
-  classes: number,
-  allowed: readonly number[] | undefined,
-  score: (c: number) => number,
-): number | undefined {
-  const candidates = allowed ?? Array.from({ length: classes }, (_, c) => c);
+/** The index of the highest finite score, the first on ties; undefined when no score is finite. */
+function argMax(scores: Float64Array): number | undefined {
   let best: number | undefined;
   let bestValue = Number.NEGATIVE_INFINITY;
-  for (const c of candidates) {
-    const v = score(c);
+  scores.forEach((v, c) => {
     if (v > bestValue) {
       best = c;
       bestValue = v;
     }
-  }
+  });
   return best;
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../models/parse-config.js';
+import { createRandom, type Random } from '../util/random.js';
+import { imageShiftSchema, shiftImagesInPlace } from './image-shift.js';
 import type { ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
 import { ReservoirBuffer } from './reservoir-buffer.js';
 import { type Batch, concatBatches } from './scenario.js';
@@ -20,6 +22,11 @@ export const replayOptionsSchema = z
      * it the newest task outweighs each older one and class-IL drifts towards the newest classes.
      */
     weighting: z.enum(['example', 'tasks']).default('example'),
+    /**
+     * Image inputs only: shift each replayed image by a few random pixels (see {@link imageShiftSchema}), so
+     * a long stream does not fit the head to the exact stored images. Absent: replay them as stored.
+     */
+    augment: imageShiftSchema.optional(),
     seed: z.number().int().default(0),
   })
   .strict();
@@ -38,14 +45,17 @@ export class ReplayPlugin implements ContinualPlugin {
   readonly name = 'replay';
   readonly options: ReplayOptions;
   private buffer: ReservoirBuffer;
+  /** Draws the augmentation's shifts; separate from the buffer's stream so augmenting leaves sampling alone. */
+  private readonly augmentRng: Random;
 
   constructor(options: ReplayOptionsInput = {}) {
     this.options = parseConfig(replayOptionsSchema, options);
     this.buffer = this.freshBuffer();
+    this.augmentRng = createRandom(this.options.seed ^ 0x5eed5);
   }
 
   describe(): PluginDescription {
-    const { capacity, classBalanced, batchSize, weighting } = this.options;
+    const { capacity, classBalanced, batchSize, weighting, augment } = this.options;
     return {
       name: this.name,
       settings: {
@@ -54,6 +64,7 @@ export class ReplayPlugin implements ContinualPlugin {
         batchSize,
         weighting,
         policy: 'reservoir (Algorithm R)',
+        augment: augment ? `shift ±${augment.maxShift}px of ${augment.height}×${augment.width}` : 'none',
       },
     };
   }
@@ -76,6 +87,7 @@ export class ReplayPlugin implements ContinualPlugin {
     if (items.length === 0) return batch;
     const x = new Float32Array(items.length * batch.dim);
     for (const [i, item] of items.entries()) x.set(item.x, i * batch.dim);
+    if (this.options.augment) shiftImagesInPlace(x, items.length, this.options.augment, this.augmentRng);
     const replayed: Batch = {
       x,
       y: Int32Array.from(items, (i) => i.y),

@@ -10,6 +10,7 @@ import { ContinualLearner } from '../../src/continual/continual-learner.js';
 import { FreezeAndGrowPlugin } from '../../src/continual/freeze-and-grow.js';
 import type { StreamContext } from '../../src/continual/plugin.js';
 import { PrototypeClassifier, prototypeFeatures } from '../../src/continual/prototype-classifier.js';
+import { PROTOTYPE_STATE_METHOD, restorePrototypes } from '../../src/continual/prototype-state.js';
 import type { ContinualStream, Scenario } from '../../src/continual/scenario.js';
 import { InMemoryContinualStateStore } from '../../src/continual/state-store.js';
 import { PeerConfigError } from '../../src/errors/peer-error.js';
@@ -101,6 +102,17 @@ describe('PrototypeClassifier', () => {
       const { classes } = await classifier.predictAsync(x);
       // The streams are far apart, so every input's answer comes from its own stream's two classes.
       for (const c of classes) expect([2 * i, 2 * i + 1]).toContain(c);
+      // Probabilities: the head's, renormalised over that stream's classes.
+      const head = await model.predictAsync(x);
+      const { probabilities } = await classifier.predictAsync(x);
+      for (let r = 0; r < test.size; r++) {
+        const own = [2 * i, 2 * i + 1].map((c) => head.probabilities[r * 4 + c] ?? 0);
+        const total = (own[0] ?? 0) + (own[1] ?? 0);
+        for (let c = 0; c < 4; c++) {
+          const expected = c === 2 * i || c === 2 * i + 1 ? (own[c - 2 * i] ?? 0) / total : 0;
+          expect(probabilities[r * 4 + c]).toBeCloseTo(expected, 5);
+        }
+      }
       x.dispose();
     }
     model.dispose();
@@ -145,6 +157,24 @@ describe('PrototypeClassifier', () => {
           (0.5 * (distances[r * 4 + c] ?? 0)) / prototypes.scale,
       );
       expect(mixed[r]).toBe(scores.indexOf(Math.max(...scores)));
+    }
+    // Probabilities are the normalised product, so the class is their arg-max.
+    const corrected = await new PrototypeClassifier(model, prototypes, {
+      mode: 'product',
+      space: 'projection',
+      weight: 0.5,
+      streamClasses: [],
+    }).predictAsync(x);
+    for (let r = 0; r < test.size; r++) {
+      const product = [0, 1, 2, 3].map(
+        (c) =>
+          (head.probabilities[r * 4 + c] ?? 0) *
+          Math.exp((-0.5 * (distances[r * 4 + c] ?? 0)) / prototypes.scale),
+      );
+      const total = product.reduce((a, b) => a + b, 0);
+      const row = [...corrected.probabilities.subarray(r * 4, r * 4 + 4)];
+      for (const [c, q] of row.entries()) expect(q).toBeCloseTo((product[c] ?? 0) / total, 5);
+      expect(corrected.classes[r]).toBe(row.indexOf(Math.max(...row)));
     }
     x.dispose();
     model.dispose();
@@ -230,6 +260,44 @@ describe('ContinualLearner with class prototypes', () => {
     learner.dispose();
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a plugin with no saved prototypes to resume from computes those of the earlier streams from their data', async () => {
+    const model = tinyModel('domain');
+    const settings = { mode: 'product', space: 'input', perClass: 3, weight: 7 } as const;
+    const store = new InMemoryContinualStateStore();
+    const learned = new ClassPrototypePlugin(settings);
+    const streams = syntheticStreams('domain');
+    const learner = new ContinualLearner(
+      model,
+      { scenario: 'domain', steps: 2, batchSize: 8, probeSize: 4, runId: 'r' },
+      { plugins: [learned], store },
+    );
+    await learner.run(streams);
+    // Switched on for a lineage that ran without it: the previous version has no saved prototypes.
+    const late = new ClassPrototypePlugin(settings);
+    await late.beforeStream(
+      contextAfter(model, new InMemoryContinualStateStore(), streams, 'r/after-task-1'),
+    );
+    // Input-space centroids depend on the data only, and the sample and seeds are per stream position, so
+    // the backfill equals what the plugin computed while the streams ran.
+    expect(late.current?.snapshot()).toEqual(learned.current?.snapshot());
+    // What it saves carries how to use it: a server restores the same prototypes and settings.
+    const saved = await store.loadRegularization('r/after-task-1', PROTOTYPE_STATE_METHOD);
+    if (!saved) throw new Error('nothing saved');
+    const restored = restorePrototypes(saved);
+    expect(restored.settings).toEqual({ mode: 'product', space: 'input', weight: 7 });
+    expect(restored.prototypes.snapshot()).toEqual(learned.current?.snapshot());
+    expect(restored.streamClasses).toEqual([
+      [0, 1],
+      [0, 1],
+    ]);
+    expect(() => restorePrototypes({ ...saved, anchors: [] })).toThrow(/centroids/);
+    expect(() => restorePrototypes({ ...saved, meta: { ...saved.meta, space: 'pixels' } })).toThrow(
+      /space 'pixels'/,
+    );
+    learner.dispose();
+    model.dispose();
   });
 
   it('rejects prototype settings that cannot work, naming the field', async () => {
