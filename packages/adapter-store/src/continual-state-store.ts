@@ -8,7 +8,7 @@ import type {
 import type { TensorBlock } from '@peer/core/serialization';
 import { AlreadyExistsError, NotFoundError, StoreValidationError, VersionConflictError } from './errors.js';
 import type { AdapterStore } from './store.js';
-import type { JsonObject, JsonValue } from './types.js';
+import type { JsonObject, JsonValue, Model } from './types.js';
 
 /** Suffix of the companion model line that holds a model's continual-learning state. */
 export const CONTINUAL_STATE_SUFFIX = '.continual-state';
@@ -71,10 +71,10 @@ export class PostgresContinualStateStore implements ContinualStateStore {
   ): Promise<PostgresContinualStateStore> {
     const model = await store.getModel(modelId);
     const name = stateLineName(model.name, model.id);
-    const config: JsonObject = { continualStateOf: model.id };
     let line = await store.findModel(model.tenantId, name);
     if (!line) {
       try {
+        const config: JsonObject = { continualStateOf: model.id };
         line = await store.createModel({ tenantId: model.tenantId, name, config });
       } catch (error) {
         // Another process created it first: use theirs.
@@ -82,8 +82,33 @@ export class PostgresContinualStateStore implements ContinualStateStore {
         line = await store.findModel(model.tenantId, name);
       }
     }
+    return PostgresContinualStateStore.ofLine(store, model, line, options);
+  }
+
+  /**
+   * The state store of `modelId` if one was ever written, without creating it: for readers (a server
+   * looking up a version's class prototypes), which must not write on a read path.
+   */
+  static async existingForModel(
+    store: AdapterStore,
+    modelId: string,
+    options: ContinualStateStoreOptions = {},
+  ): Promise<PostgresContinualStateStore | undefined> {
+    const model = await store.getModel(modelId);
+    const line = await store.findModel(model.tenantId, stateLineName(model.name, model.id));
+    return line ? PostgresContinualStateStore.ofLine(store, model, line, options) : undefined;
+  }
+
+  /** The store on `line`, which must be `model`'s companion line (a model of that name could be another's). */
+  private static ofLine(
+    store: AdapterStore,
+    model: Model,
+    line: Model | undefined,
+    options: ContinualStateStoreOptions,
+  ): PostgresContinualStateStore {
     const owner = isObject(line?.config) ? line.config.continualStateOf : undefined;
-    if (!line || owner !== model.id) throw new AlreadyExistsError(store.driver, 'model', name);
+    if (!line || owner !== model.id)
+      throw new AlreadyExistsError(store.driver, 'model', stateLineName(model.name, model.id));
     return new PostgresContinualStateStore(store, line.id, options);
   }
 

@@ -47,6 +47,18 @@ function runContinualStateSuite(title: string, open: () => Promise<Harness>): vo
       expect((await harness.store.getModel(modelId)).headVersionId).toBeNull();
     });
 
+    it('finds an existing companion line for readers without ever creating one', async () => {
+      const tenant = await harness.store.createTenant({ name: 'reader-tenant' });
+      const fresh = (await harness.store.createModel({ tenantId: tenant.id, name: 'fresh' })).id;
+      expect(await PostgresContinualStateStore.existingForModel(harness.store, fresh)).toBeUndefined();
+      expect(await harness.store.findModel(tenant.id, 'fresh.continual-state')).toBeUndefined();
+      const found = await PostgresContinualStateStore.existingForModel(harness.store, modelId);
+      expect(found?.stateModelId).toBe(state.stateModelId);
+      expect(await found?.loadRegularization('run/after-line', 'ewc')).toEqual(
+        await state.loadRegularization('run/after-line', 'ewc'),
+      );
+    });
+
     it('loads missing keys as the in-memory store does (undefined)', async () => {
       const memory = new InMemoryContinualStateStore();
       expect(await state.loadReplay('no-such-stream')).toBe(await memory.loadReplay('no-such-stream'));

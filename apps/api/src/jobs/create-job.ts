@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { ApiError } from '../http/api-error.js';
 import type { AppEnv } from '../http/app-env.js';
 import { modelStream } from '../http/tenancy.js';
-import { specOf } from '../models/model-spec.js';
+import { scenarioOf, specOf } from '../models/model-spec.js';
 import { countJob } from './job-metrics.js';
 import { checkStrategy } from './strategy-plugins.js';
 import { resolveTrainSpec, type TrainJobRequest, type TrainSpec, trainSpecJson } from './train-spec.js';
@@ -80,7 +80,7 @@ export async function createTrainJob(
 
 /** The strategy's settings, and room in every PEER layer for the rows a growing job will add. */
 async function checkGrowth(c: Context<AppEnv>, model: Model, spec: TrainSpec): Promise<void> {
-  checkStrategy(spec.strategy, { rows: spec.rows, seed: spec.seed });
+  checkStrategy(spec.strategy, { rows: spec.rows, seed: spec.seed }, scenarioOf(specOf(model)));
   if (!spec.strategy.plugins.includes('freeze-and-grow')) return;
   const { store } = c.get('services');
   const head = model.headVersionId;

@@ -1,4 +1,10 @@
-import { adaptedLogits, type LabeledData, type LoraAdapter, type PeerClassifier } from '@peer/core';
+import {
+  type AsyncClassifier,
+  adaptedLogits,
+  type LabeledData,
+  type LoraAdapter,
+  type PeerClassifier,
+} from '@peer/core';
 import { tf } from '@peer/core/backend';
 import { UsageCounter } from './usage-grid.js';
 
@@ -7,10 +13,11 @@ const EVAL_CHUNK = 512;
 
 /**
  * Held-out accuracy of a model on one stream under `head`, accumulating which experts each PEER layer
- * retrieved into `usage` (one counter per layer, in layer order) when given. Asynchronous reads only.
+ * retrieved into `usage` (one counter per layer, in layer order) when given. `model` may be the model itself
+ * or how a strategy predicts with it (class prototypes). Asynchronous reads only.
  */
 export async function heldOutAccuracy(
-  model: PeerClassifier,
+  model: AsyncClassifier,
   data: LabeledData,
   head: number,
   usage?: readonly UsageCounter[],

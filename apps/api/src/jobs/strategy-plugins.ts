@@ -1,4 +1,5 @@
 import {
+  ClassPrototypePlugin,
   type ContinualPlugin,
   EwcPlugin,
   FreezeAndGrowPlugin,
@@ -9,6 +10,9 @@ import {
 } from '@peer/core';
 import { ApiError } from '../http/api-error.js';
 import type { Strategy } from '../models/strategy.js';
+
+/** The scenario a job's model learns in: one head per task (`task`), or one head for every stream (`class`). */
+export type JobScenario = 'task' | 'class';
 
 /** What the plugins of a job are built with besides the strategy's own settings. */
 export interface PluginOptions {
@@ -36,14 +40,34 @@ export function strategyPlugins(strategy: Strategy, options: PluginOptions): Con
         return new EwcPlugin({ seed: options.seed, ...settings, online: false });
       case 'online-ewc':
         return new EwcPlugin({ seed: options.seed, ...settings, online: true });
+      case 'class-prototypes':
+        return new ClassPrototypePlugin({
+          seed: options.seed,
+          space: prototypeSpaceOf(strategy),
+          ...settings,
+        });
       default:
         return new LwfPlugin(settings);
     }
   });
 }
 
-/** Validates a strategy's settings on the request path: a bad one is a 422 naming `strategy.settings.<plugin>.<field>`. */
-export function checkStrategy(strategy: Strategy, options: PluginOptions): void {
+/**
+ * Where class prototypes live unless the strategy says: the input projection's output when freeze-and-grow
+ * runs before them (it freezes the projection after the first stream, so old centroids stay valid and are
+ * small), the raw inputs otherwise (a projection that keeps training would move away from its centroids).
+ */
+function prototypeSpaceOf(strategy: Strategy): 'input' | 'projection' {
+  const grow = strategy.plugins.indexOf('freeze-and-grow');
+  return grow >= 0 && grow < strategy.plugins.indexOf('class-prototypes') ? 'projection' : 'input';
+}
+
+/**
+ * Validates a strategy on the request path: a bad setting is a 422 naming `strategy.settings.<plugin>.<field>`,
+ * a combination the job would fail on (prototypes in task-IL, projection prototypes the input projection
+ * would move away from) a 422 naming the plugin list or the setting.
+ */
+export function checkStrategy(strategy: Strategy, options: PluginOptions, scenario: JobScenario): void {
   for (const name of strategy.plugins) {
     try {
       strategyPlugins({ plugins: [name], settings: strategy.settings }, options);
@@ -56,5 +80,24 @@ export function checkStrategy(strategy: Strategy, options: PluginOptions): void 
   }
   if (new Set(strategy.plugins).size !== strategy.plugins.length) {
     throw ApiError.invalidField('strategy.plugins', 'a list without repeats', strategy.plugins);
+  }
+  if (strategy.plugins.includes('class-prototypes')) checkPrototypes(strategy, scenario);
+}
+
+function checkPrototypes(strategy: Strategy, scenario: JobScenario): void {
+  if (scenario === 'task') {
+    throw ApiError.invalidField(
+      'strategy.plugins',
+      "without 'class-prototypes' for a model with one head per task (taskHeads > 1)",
+      strategy.plugins,
+    );
+  }
+  const space = strategy.settings['class-prototypes']?.space ?? prototypeSpaceOf(strategy);
+  if (space === 'projection' && prototypeSpaceOf(strategy) !== 'projection') {
+    throw ApiError.invalidField(
+      'strategy.settings.class-prototypes.space',
+      "'input', unless 'freeze-and-grow' comes before 'class-prototypes' (it freezes the input projection)",
+      space,
+    );
   }
 }

@@ -1,4 +1,5 @@
 import {
+  type AsyncClassifier,
   type ClassifierManifest,
   type ContinualStream,
   deserializeClassifier,
@@ -80,9 +81,11 @@ async function trainModel(
 
     const distinct = distinctStreams([...input.history, input.current]);
     const usage = usageCounters(model);
+    // Measured as the version will serve: through the last strategy that changes how the model predicts.
+    const predictor = plugins.reduce<AsyncClassifier>((p, plugin) => plugin.predictor?.(ctx) ?? p, model);
     const accuracy: Record<string, number> = {};
     for (const s of distinct)
-      accuracy[s.name] = await heldOutAccuracy(model, s.heldOut, headOf(s.task), usage);
+      accuracy[s.name] = await heldOutAccuracy(predictor, s.heldOut, headOf(s.task), usage);
 
     const { manifest, blocks } = serializeClassifier(model);
     const layerNames = Object.keys(manifest.peer);

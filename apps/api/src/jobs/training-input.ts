@@ -7,8 +7,14 @@ import {
   type Stream,
   type Version,
 } from '@peer/adapter-store';
-import type { ClassifierManifest, LabeledData, Scenario, TensorBlock } from '@peer/core';
-import { specOf } from '../models/model-spec.js';
+import {
+  type ClassifierManifest,
+  type LabeledData,
+  PROTOTYPE_STATE_METHOD,
+  type Scenario,
+  type TensorBlock,
+} from '@peer/core';
+import { scenarioOf, specOf } from '../models/model-spec.js';
 import type { TrainedVersion } from './continual-summary.js';
 import { JobError } from './job-errors.js';
 import { isHeldOut, loadStreamData, type StreamData } from './stream-data.js';
@@ -16,7 +22,18 @@ import type { TrainSpec } from './train-spec.js';
 import type { StoredRegularization, TaskStream, TrainTaskInput } from './train-task-types.js';
 
 /** Core plugin names that keep state per version, by the strategy plugin that runs them. */
-const STATEFUL: Readonly<Record<string, string>> = { l2: 'l2-sp', ewc: 'ewc', 'online-ewc': 'online-ewc' };
+const STATEFUL: Readonly<Record<string, string>> = {
+  l2: 'l2-sp',
+  ewc: 'ewc',
+  'online-ewc': 'online-ewc',
+  'class-prototypes': PROTOTYPE_STATE_METHOD,
+};
+
+/**
+ * States that accumulate: each version's holds everything before it (class prototypes carry every earlier
+ * stream's centroids), so only the parent version's is loaded.
+ */
+const CUMULATIVE = new Set<string>([PROTOTYPE_STATE_METHOD]);
 
 /** A job's training input plus what the runner needs to commit its result. */
 export interface PreparedTraining {
@@ -43,9 +60,10 @@ export async function prepareTraining(
   if (!model.headVersionId)
     throw new JobError('invalid_config', 'the model has no version to train from', false);
   const parent = await store.getVersion(model.headVersionId);
-  const { classifier } = specOf(model);
+  const modelSpec = specOf(model);
+  const { classifier } = modelSpec;
   const dims = { inDim: classifier.inDim, classes: classifier.classes };
-  const scenario: Scenario = classifier.taskHeads > 1 ? 'task' : 'class';
+  const scenario: Scenario = scenarioOf(modelSpec);
   const blocks: TensorBlock[] = [];
   // Own copies: the buffers are transferred to the thread, and a driver may hand out views of a larger one.
   for await (const b of store.loadBlocks(parent.id)) blocks.push({ ...b, bytes: b.bytes.slice() });
@@ -189,9 +207,11 @@ async function storedRegularization(
   if (methods.length === 0 || versions.length === 0) return [];
   const state = await PostgresContinualStateStore.forModel(store, modelId, { author: 'peer-jobs' });
   const out: StoredRegularization[] = [];
-  for (const v of versions) {
+  for (const [i, v] of versions.entries()) {
     const key = regularizationKey(String(v.lineage.extra.jobId ?? v.id));
+    const last = i === versions.length - 1;
     for (const method of methods) {
+      if (CUMULATIVE.has(method) && !last) continue;
       const saved = await state.loadRegularization(key, method);
       if (saved) out.push({ key, method, state: saved });
     }

@@ -53,6 +53,14 @@ export function specOf(model: Model): ModelSpec {
   return model.config as unknown as ModelSpec;
 }
 
+/**
+ * The continual-learning scenario a model's jobs run in: task-IL with one head per task, class-IL (every
+ * stream's labels share one head) otherwise.
+ */
+export function scenarioOf(spec: ModelSpec): 'task' | 'class' {
+  return spec.classifier.taskHeads > 1 ? 'task' : 'class';
+}
+
 /** The spec as a JSON object for the store. */
 export function specJson(spec: ModelSpec): JsonObject {
   return JSON.parse(JSON.stringify(spec)) as JsonObject;

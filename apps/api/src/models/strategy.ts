@@ -1,7 +1,15 @@
 import { z } from '@hono/zod-openapi';
 
 /** Forgetting controls a training job can switch on (DESIGN §2; `@peer/core` continual plugins). */
-export const STRATEGY_PLUGINS = ['freeze-and-grow', 'replay', 'l2', 'ewc', 'online-ewc', 'lwf'] as const;
+export const STRATEGY_PLUGINS = [
+  'freeze-and-grow',
+  'replay',
+  'l2',
+  'ewc',
+  'online-ewc',
+  'lwf',
+  'class-prototypes',
+] as const;
 
 /**
  * How a job learns a stream without forgetting: the plugins to combine and their settings (each setting is

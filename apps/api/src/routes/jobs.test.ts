@@ -1,10 +1,8 @@
 import type { ManifestEntry } from '@peer/adapter-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type JobHarness, startJobQueue, waitFor } from '../../test/support/job-harness.js';
 import { createModel, type DriverStore, servingDrivers } from '../../test/support/serving-fixtures.js';
 import { createTestApp, smallRecords, type TestApp } from '../../test/support/test-app.js';
-import { InProcessQueue } from '../jobs/in-process-queue.js';
-import { JobRunner } from '../jobs/job-runner.js';
-import { TrainThread } from '../jobs/train-thread.js';
 
 interface JobBody {
   id: string;
@@ -13,20 +11,6 @@ interface JobBody {
   resultVersionId: string | null;
   progress: { step: number; steps: number; loss: number | null };
   error: { code: string } | null;
-}
-
-async function waitFor<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Parses an SSE body into its events. */
@@ -70,8 +54,7 @@ const hashes = (entries: ManifestEntry[]) => new Map(entries.map((e) => [e.name,
 describe.each(servingDrivers())('training jobs over HTTP (%s)', (_driver, open) => {
   let db: DriverStore;
   let t: TestApp;
-  let queue: InProcessQueue;
-  let thread: TrainThread;
+  let jobs: JobHarness;
   let modelId: string;
 
   const job = async (id: string, key = t.keys.read) => {
@@ -97,24 +80,13 @@ describe.each(servingDrivers())('training jobs over HTTP (%s)', (_driver, open) 
   beforeAll(async () => {
     db = await open();
     t = await createTestApp({ PEER_MAX_QUEUED_JOBS: '3' }, { store: db.store });
-    thread = new TrainThread();
-    const runner = new JobRunner({
-      store: db.store,
-      thread,
-      workerId: 'test-worker',
-      heartbeatMs: 200,
-      staleAfterMs: 1_000,
-    });
-    queue = new InProcessQueue(runner);
-    t.services.jobs = queue;
-    await queue.start();
+    jobs = await startJobQueue(t, db.store);
     ({ id: modelId } = await createModel(t, 'jobs'));
     await ingest('a', 300, 1);
     await ingest('b', 300, 7);
   }, 60_000);
   afterAll(async () => {
-    await queue?.stop({ graceMs: 1_000 });
-    await thread?.close();
+    await jobs?.stop();
     await t?.services.serving.close();
     await t?.close();
     await db?.cleanup();

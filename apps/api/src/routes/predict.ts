@@ -47,6 +47,11 @@ export const PredictRequestSchema = z
       .default('none'),
     /** Also return, per input, the experts that fired (per layer and head) and the adapters chosen. */
     explain: z.boolean().default(false),
+    /**
+     * Correct the head's outputs by the class prototypes the version's training job saved (strategy
+     * `class-prototypes`), as its held-out accuracy was measured; `false` serves the head alone.
+     */
+    prototypes: z.boolean().default(true),
   })
   .strict()
   .openapi('PredictRequest');
@@ -84,6 +89,15 @@ const PredictResponseSchema = z
   .object({
     model: z.string(),
     version: z.object({ id: z.string(), seq: z.number(), contentHash: z.string() }),
+    /** The class prototypes that corrected the outputs (mode, space, weight, centroid count), else null. */
+    prototypes: z
+      .object({
+        mode: z.enum(['task', 'product']),
+        space: z.enum(['input', 'projection']),
+        weight: z.number(),
+        centroids: z.number(),
+      })
+      .nullable(),
     outputs: z.array(z.object({ class: z.number(), probabilities: z.array(z.number()) })),
     explain: z.array(ExplainSchema).optional(),
   })

@@ -1,4 +1,13 @@
-import { type AdapterMix, adapterEmbedding, autoMix, type PeerClassifier, PeerFeedForward } from '@peer/core';
+import {
+  type AdapterMix,
+  adapterEmbedding,
+  autoMix,
+  type PeerClassifier,
+  PeerFeedForward,
+  PrototypeClassifier,
+  prototypeFeatures,
+  type SavedPrototypes,
+} from '@peer/core';
 import type { tf } from '@peer/core/backend';
 import { predictWithMix } from './adapted-forward.js';
 import type { AdapterSet, ServedAdapter } from './adapter-set.js';
@@ -48,18 +57,39 @@ interface ResolvedMix {
   readonly embedding: { values: Float32Array; dim: number } | null;
 }
 
+/** What {@link predictBatch} runs with besides the model and inputs. */
+export interface PredictBatchOptions {
+  readonly task: number;
+  readonly adapters: AdapterRequest;
+  readonly explain: boolean;
+  readonly set: AdapterSet | undefined;
+  /** The version's class prototypes, joined to the head's prediction as its training job measured it. */
+  readonly prototypes?: SavedPrototypes | null;
+}
+
 /**
  * Runs one batch `x` [n, inDim] through a loaded model with the requested adapters and shapes the response:
- * per input the arg-max class and probabilities, and with `explain` the experts (id, sub-key grid row/col,
- * gate) per head per PEER layer plus the adapters used with their scores and mixing weights.
+ * per input the arg-max class and probabilities (corrected by the version's class prototypes when given),
+ * and with `explain` the experts (id, sub-key grid row/col, gate) per head per PEER layer plus the adapters
+ * used with their scores and mixing weights.
  */
 export async function predictBatch(
   model: PeerClassifier,
   x: tf.Tensor2D,
-  options: { task: number; adapters: AdapterRequest; explain: boolean; set: AdapterSet | undefined },
+  options: PredictBatchOptions,
 ): Promise<Prediction> {
   const resolved = await resolveMix(model, x, options.adapters, options.set, options.explain);
-  const prediction = await predictWithMix(model, x, resolved.mix, options.task);
+  let prediction = await predictWithMix(model, x, resolved.mix, options.task);
+  const saved = options.prototypes;
+  if (saved) {
+    // Features from the base model: the centroids were taken without adapters.
+    const features = await prototypeFeatures(model, x, saved.settings.space);
+    const classifier = new PrototypeClassifier(model, saved.prototypes, {
+      ...saved.settings,
+      streamClasses: saved.streamClasses,
+    });
+    prediction = await classifier.combine(prediction, features);
+  }
   const n = x.shape[0];
   const classes = prediction.probabilities.length / Math.max(1, n);
   const outputs: PredictOutput[] = [];

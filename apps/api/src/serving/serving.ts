@@ -12,6 +12,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { AdapterPools } from './adapter-pool.js';
 import { type Lease, ModelCache } from './model-cache.js';
 import { type AdapterRequest, type Prediction, predictBatch } from './predict.js';
+import { VersionPrototypes } from './version-prototypes.js';
 import { VersionResolver } from './version-resolver.js';
 
 /** A predict request after schema validation (the batch-size bound is checked by the route). */
@@ -22,12 +23,24 @@ export interface PredictRequest {
   readonly alias?: string | undefined;
   readonly adapters?: AdapterRequest | undefined;
   readonly explain?: boolean | undefined;
+  /** Use the class prototypes saved with the version, if its job saved any (default true). */
+  readonly prototypes?: boolean | undefined;
+}
+
+/** The class prototypes a prediction used: how they were joined to the head, and how many centroids. */
+export interface PrototypesUsed {
+  readonly mode: 'task' | 'product';
+  readonly space: 'input' | 'projection';
+  readonly weight: number;
+  readonly centroids: number;
 }
 
 /** The predict response body. */
 export interface PredictResponse extends Prediction {
   readonly model: string;
   readonly version: { readonly id: string; readonly seq: number; readonly contentHash: string };
+  /** The version's class prototypes when they corrected the outputs, else null. */
+  readonly prototypes: PrototypesUsed | null;
 }
 
 /**
@@ -39,6 +52,7 @@ export class Serving {
   readonly resolver: VersionResolver;
   readonly cache: ModelCache<PeerClassifier>;
   readonly adapters: AdapterPools;
+  readonly prototypes: VersionPrototypes;
   /** Resolves once notifications are subscribed (requests work before; they just rely on TTLs). */
   readonly ready: Promise<void>;
 
@@ -49,6 +63,7 @@ export class Serving {
     this.cache = new ModelCache(options.cacheBytes);
     this.resolver = new VersionResolver(store, (change) => this.warm(change));
     this.adapters = new AdapterPools(store);
+    this.prototypes = new VersionPrototypes(store);
     this.ready = Promise.all([this.resolver.start(), this.adapters.start()]).then(() => {});
     options.metrics?.gauge(
       'peer_model_cache',
@@ -72,6 +87,7 @@ export class Serving {
         throw ApiError.invalidField('task', `an integer in [0, ${model.heads.length - 1}]`, task);
       }
       const adapters = request.adapters ?? 'none';
+      const saved = request.prototypes === false ? null : await this.prototypes.of(version);
       const set = adapters === 'none' ? undefined : await this.adapters.acquire(modelId);
       let x: tf.Tensor2D | undefined;
       try {
@@ -81,10 +97,12 @@ export class Serving {
           adapters,
           explain: request.explain ?? false,
           set: set?.value,
+          prototypes: saved,
         });
         return {
           model: modelId,
           version: { id: version.id, seq: version.seq, contentHash: version.contentHash },
+          prototypes: saved && { ...saved.settings, centroids: saved.prototypes.size },
           ...prediction,
         };
       } finally {

@@ -4,7 +4,7 @@ import { CLIENT_OPTIONS, clientFromArgs, printJson } from '../../client/cli-clie
 import { CliError } from '../cli-error.js';
 
 export const PREDICT_USAGE =
-  "peer predict --model M --input '[[...],...]'|@file.json [--alias A | --version V] [--adapters none|auto|name[@version][:weight],...] [--task T] [--explain]";
+  "peer predict --model M --input '[[...],...]'|@file.json [--alias A | --version V] [--adapters none|auto|name[@version][:weight],...] [--task T] [--explain] [--no-prototypes]";
 
 /** An explicit adapter choice of a predict request. */
 interface AdapterChoice {
@@ -30,6 +30,7 @@ export async function predictCommand(args: string[]): Promise<void> {
       adapters: { type: 'string' },
       task: { type: 'string' },
       explain: { type: 'boolean', default: false },
+      'no-prototypes': { type: 'boolean', default: false },
     },
   });
   if (!values.model || !values.input) throw new CliError(`usage: ${PREDICT_USAGE}`);
@@ -45,6 +46,8 @@ export async function predictCommand(args: string[]): Promise<void> {
     body.task = task;
   }
   if (values.explain) body.explain = true;
+  // The head alone, without the class prototypes the version's job saved (if any).
+  if (values['no-prototypes']) body.prototypes = false;
   const client = await clientFromArgs(values);
   const model = await client.resolveModel(values.model);
   if (values.version) {
