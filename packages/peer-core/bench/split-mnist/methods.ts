@@ -56,6 +56,9 @@ const shifted = (n: number, seed: number) =>
     seed,
   });
 const grow = (seed: number) => new FreezeAndGrowPlugin({ rows: GROW_ROWS, seed });
+/** Freeze-and-grow whose new sub-keys stay at their k-means placement (against routing drift). */
+const growFixedKeys = (seed: number) =>
+  new FreezeAndGrowPlugin({ rows: GROW_ROWS, seed, freezeNewKeys: true });
 
 const spec = (
   id: string,
@@ -177,6 +180,23 @@ export const METHODS: readonly MethodSpec[] = [
     shifted(100, seed),
     new LwfPlugin(),
   ]),
+  // Routing drift: the same PEER runs with each stream's new sub-keys fixed where k-means put them.
+  spec('candidate:freeze-and-grow+fixed-keys', 'freeze-and-grow+fixed-keys', 'peer', 0, (seed) => [
+    growFixedKeys(seed),
+  ]),
+  withPrototypes(
+    {
+      ...spec(
+        'candidate:freeze-and-grow+fixed-keys+labels+prototype-product',
+        'freeze-and-grow+fixed-keys+labels+prototype-product',
+        'peer',
+        0,
+        (seed) => [growFixedKeys(seed)],
+      ),
+      activeClasses: 'current',
+    },
+    { mode: 'product', space: 'projection', perClass: 16 },
+  ),
   {
     ...spec('candidate:online-ewc+labels', 'online-ewc+labels', 'mlp', 0, (seed) => [
       new EwcPlugin({ strength: EWC_STRENGTH, online: true, decay: 1, seed }),

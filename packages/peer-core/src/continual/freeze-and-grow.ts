@@ -24,6 +24,8 @@ export const freezeAndGrowOptionsSchema = z
      * classes could only be reached through features the old head already maps to them.
      */
     freezeSharedHead: z.boolean().default(false),
+    /** Keep each stream's new sub-keys at their k-means placement (see `GrowOptions.freezeNewKeys`). */
+    freezeNewKeys: z.boolean().default(false),
     seed: z.number().int().default(0),
   })
   .strict();
@@ -49,7 +51,7 @@ export class FreezeAndGrowPlugin implements ContinualPlugin {
   }
 
   describe(): PluginDescription {
-    const { rows, sampleSize, expertOutputStd, freezeSharedHead } = this.options;
+    const { rows, sampleSize, expertOutputStd, freezeSharedHead, freezeNewKeys } = this.options;
     return {
       name: this.name,
       settings: {
@@ -57,6 +59,7 @@ export class FreezeAndGrowPlugin implements ContinualPlugin {
         sampleSize,
         expertOutputStd: expertOutputStd ?? null,
         freezeSharedHead,
+        freezeNewKeys,
       },
     };
   }
@@ -93,6 +96,7 @@ export class FreezeAndGrowPlugin implements ContinualPlugin {
           ranges.push(
             growLayer(layer, {
               rows: this.options.rows,
+              freezeNewKeys: this.options.freezeNewKeys,
               ...(inputs[l] ? { sample: inputs[l] } : {}),
               ...(expertOutputStd === undefined ? {} : { expertOutputStd }),
             }),

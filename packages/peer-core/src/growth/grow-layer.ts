@@ -17,6 +17,12 @@ export interface GrowOptions {
   readonly freezeOld?: boolean;
   /** Std of the new experts' output weights (default: the layer's); 0 makes them start silent. */
   readonly expertOutputStd?: number;
+  /**
+   * Keep the new sub-keys where they were placed (default false: they train with the new experts). Trained
+   * new keys follow the gradient of the new data only, and nothing stops them from also winning old inputs'
+   * top-k (routing drift); fixed keys change old inputs' retrieval only as much as the placement did.
+   */
+  readonly freezeNewKeys?: boolean;
 }
 
 /**
@@ -49,7 +55,8 @@ export function growLayer(layer: PeerLayer, options: GrowOptions): { from: numbe
     layer.frozenExperts = layer.numExperts;
   }
   const keyValues = options.sample ? centroidKeys(layer, options.sample, rows) : randomKeys(layer, rows);
-  layer.keys.appendRows(keyValues, rows);
+  const appended = layer.keys.appendRows(keyValues, rows);
+  if (options.freezeNewKeys) appended.trainable = false;
   const { from, to } = layer.experts.appendRows(rows);
   layer.experts.initRows(from, to, layer.rng, options.expertOutputStd ?? layer.expertOutputStd);
   const cols = layer.experts.cols;

@@ -81,6 +81,58 @@ describe('FreezeAndGrowPlugin', () => {
     model.dispose();
   });
 
+  it('with freezeNewKeys, keeps the new sub-keys at their k-means placement while the new experts train', async () => {
+    const run = async (freezeNewKeys: boolean) => {
+      const model = tinyModel('domain', 1, { peer: { ...tinyPeer, topK: 2 } });
+      const streams = syntheticStreams('domain', 2, 40, 4);
+      let placed: Float32Array[] = [];
+      let experts: Float32Array[] = [];
+      const snapshot = () =>
+        model
+          .peerLayers()
+          .flatMap((l) => [
+            Float32Array.from(l.keys.segments.at(-1)?.dataSync() ?? []),
+            Float32Array.from(l.experts.rowRange('u', 0, l.experts.rows)),
+          ]);
+      const plugin = new FreezeAndGrowPlugin({ rows: 1, seed: 1, freezeNewKeys });
+      // The learner's first step on stream 2 comes after every beforeStream: snapshot right after growth.
+      const probe = {
+        name: 'probe',
+        describe: () => ({ name: 'probe', settings: {} }),
+        beforeStream: (ctx: { streamIndex: number }) => {
+          if (ctx.streamIndex !== 1) return;
+          const s = snapshot();
+          placed = s.filter((_, i) => i % 2 === 0);
+          experts = s.filter((_, i) => i % 2 === 1);
+        },
+      };
+      const learner = new ContinualLearner(
+        model,
+        { scenario: 'domain', steps: 25, batchSize: 16, probeSize: 4 },
+        { plugins: [plugin, probe] },
+      );
+      await learner.run(streams);
+      const after = snapshot();
+      const keysKept = placed.every((k, i) =>
+        bytesEqual(new Uint8Array(k.buffer), new Uint8Array(after[2 * i]?.buffer ?? new ArrayBuffer(0))),
+      );
+      const expertsMoved = experts.some(
+        (u, i) =>
+          !bytesEqual(
+            new Uint8Array(u.buffer),
+            new Uint8Array(after[2 * i + 1]?.buffer ?? new ArrayBuffer(0)),
+          ),
+      );
+      expect(plugin.describe().settings.freezeNewKeys).toBe(freezeNewKeys);
+      learner.dispose();
+      model.dispose();
+      return { keysKept, expertsMoved };
+    };
+    expect(await run(true)).toEqual({ keysKept: true, expertsMoved: true });
+    // Without it the same run moves the new keys: the check above can fail.
+    expect(await run(false)).toEqual({ keysKept: false, expertsMoved: true });
+  });
+
   it('rejects a model without PEER layers with a typed error naming the field', async () => {
     const model = tinyModel('task', 2, { ffn: 'dense' });
     const learner = new ContinualLearner(
