@@ -1,15 +1,14 @@
 import {
   BatchSampler,
-  batchLoss,
   batchOf,
   type ContinualPlugin,
   type PeerClassifier,
   type StreamContext,
+  stepLoss,
   Trainer,
   type TrainHistory,
   type TrainProgress,
 } from '@peer/core';
-import { tf } from '@peer/core/backend';
 import { TaskCancelledError } from './task-errors.js';
 import type { TrainSpec } from './train-spec.js';
 import type { TrainTaskOptions } from './train-task-types.js';
@@ -59,17 +58,7 @@ export async function trainSteps(
   try {
     const history = await trainer.fit({
       ...fitSettings(spec, options),
-      loss: () => {
-        let batch = batchOf(train, task, sampler.next(spec.batchSize));
-        for (const p of plugins) batch = p.batchTransform?.(batch, ctx) ?? batch;
-        let loss = batchLoss(model, batch, ctx.headOf, true);
-        const x = tf.tensor2d(batch.x, [batch.size, batch.dim]);
-        for (const p of plugins) {
-          const extra = p.penalty?.(ctx, { batch, x });
-          if (extra) loss = loss.add(extra);
-        }
-        return loss;
-      },
+      loss: () => stepLoss(model, ctx, plugins, batchOf(train, task, sampler.next(spec.batchSize))),
     });
     if (options.signal?.aborted) throw new TaskCancelledError();
     return history;

@@ -6,11 +6,11 @@ import type { ExpertUsageStats } from '../metrics/expert-usage.js';
 import type { PeerClassifier } from '../models/classifier.js';
 import { BatchSampler } from '../train/batches.js';
 import { Trainer } from '../train/trainer.js';
-import { batchLoss } from './batch-loss.js';
 import { type ContinualConfig, type ContinualConfigInput, parseContinualConfig } from './learner-config.js';
 import type { ContinualPlugin, PluginDescription, StreamContext } from './plugin.js';
 import { batchOf, type ContinualStream, headOf, type Scenario } from './scenario.js';
 import { type ContinualStateStore, InMemoryContinualStateStore } from './state-store.js';
+import { stepLoss } from './step-loss.js';
 import { evaluateStreams, probeRoutes } from './stream-evaluation.js';
 
 /** What training one stream did and measured. */
@@ -170,17 +170,7 @@ export class ContinualLearner {
         steps,
         batchSize,
         ...(signal ? { signal } : {}),
-        loss: () => {
-          let batch = batchOf(train, task, sampler.next(batchSize));
-          for (const p of this.plugins) batch = p.batchTransform?.(batch, ctx) ?? batch;
-          let loss = batchLoss(this.model, batch, ctx.headOf, true);
-          const x = tf.tensor2d(batch.x, [batch.size, batch.dim]);
-          for (const p of this.plugins) {
-            const extra = p.penalty?.(ctx, { batch, x });
-            if (extra) loss = loss.add(extra);
-          }
-          return loss;
-        },
+        loss: () => stepLoss(this.model, ctx, this.plugins, batchOf(train, task, sampler.next(batchSize))),
       });
     } finally {
       trainer.dispose();

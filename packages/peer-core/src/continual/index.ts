@@ -69,3 +69,5 @@ export {
   type ReplaySnapshot,
   type ReservoirSnapshot,
 } from './state-store.js';
+export { StepForward } from './step-forward.js';
+export { stepLoss } from './step-loss.js';

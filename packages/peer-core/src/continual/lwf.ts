@@ -88,14 +88,14 @@ export class LwfPlugin implements ContinualPlugin {
     }
   }
 
-  penalty(ctx: StreamContext, { x }: BatchTensors): tf.Scalar | null {
+  penalty(_ctx: StreamContext, batch: BatchTensors): tf.Scalar | null {
     const teacher = this.teacher;
     if (!teacher || this.outputs.length === 0 || this.strength === 0) return null;
     return tf.tidy(() => {
       let total = tf.scalar(0);
       for (const { head, classes } of this.outputs) {
-        let student = ctx.model.logits(x, { task: head, training: true });
-        let target = teacher.logits(x, { task: head, training: false });
+        let student = batch.logits(head);
+        let target = teacher.logits(batch.x, { task: head, training: false });
         if (classes) {
           const cols = tf.tensor1d(classes, 'int32');
           student = tf.gather(student, cols, 1);

@@ -34,6 +34,11 @@ export interface StreamContext {
 export interface BatchTensors {
   readonly batch: Batch;
   readonly x: tf.Tensor2D;
+  /**
+   * Training-mode logits [batch.size, classes] of every row under `head`: the step's own forward, shared
+   * with the loss, so a penalty on the student's outputs (LwF) costs no second forward and backward.
+   */
+  logits(head: number): tf.Tensor2D;
 }
 
 /**

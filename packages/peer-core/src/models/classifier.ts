@@ -82,13 +82,30 @@ export class PeerClassifier {
 
   /** Logits [n, classes] of inputs x [n, inDim] under the head of `task`. Differentiable. */
   logits(x: tf.Tensor2D, options: ClassifierCallOptions = {}): tf.Tensor2D {
-    const head = this.head(options.task ?? 0);
+    this.head(options.task ?? 0);
+    return tf.tidy(() => this.headLogits(this.features(x, options), options.task ?? 0));
+  }
+
+  /**
+   * What every head reads: the final-normalised hidden state [n, dModel] of inputs x [n, inDim]. A training
+   * step that scores one batch under several heads (replay across tasks, LwF's teacher targets) runs this
+   * once and {@link headLogits} per head. Differentiable.
+   */
+  features(x: tf.Tensor2D, options: { readonly training?: boolean } = {}): tf.Tensor2D {
     this.checkInput(x);
     return tf.tidy(() => {
       let h = this.input.apply(x); // [n, inDim] -> [n, d]
       for (const { norm, ffn } of this.blocks) h = h.add(ffn.apply(norm.apply(h), options.training ?? false));
-      const out = head.apply(this.finalNorm.apply(h)); // [n, d] -> [n, classes]
-      const mask = this.masks.get(options.task ?? 0);
+      return this.finalNorm.apply(h);
+    });
+  }
+
+  /** Logits [n, classes] of {@link features} under the head of `task`, its active-class mask applied. */
+  headLogits(features: tf.Tensor2D, task: number): tf.Tensor2D {
+    const head = this.head(task);
+    return tf.tidy(() => {
+      const out = head.apply(features); // [n, d] -> [n, classes]
+      const mask = this.masks.get(task);
       return mask ? out.add(mask) : out;
     });
   }
