@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { PeerConfigError } from '../errors/peer-error.js';
 import { type ContinualMetrics, continualMetrics } from '../eval/continual-metrics.js';
 import { routingChange } from '../eval/routing-stability.js';

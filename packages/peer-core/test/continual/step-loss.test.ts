@@ -25,7 +25,7 @@ function mixedBatch(): Batch {
     rows.push({ x: s.train.x.subarray(r * dim, (r + 1) * dim), y: s.train.y[r] ?? 0, task: s.task });
   }
   const x = new Float32Array(rows.length * dim);
-  rows.forEach((row, i) => x.set(row.x, i * dim));
+  for (const [i, row] of rows.entries()) x.set(row.x, i * dim);
   return {
     x,
     y: Int32Array.from(rows, (r) => r.y),
