@@ -80,7 +80,12 @@ export async function createTrainJob(
 
 /** The strategy's settings, and room in every PEER layer for the rows a growing job will add. */
 async function checkGrowth(c: Context<AppEnv>, model: Model, spec: TrainSpec): Promise<void> {
-  checkStrategy(spec.strategy, { rows: spec.rows, seed: spec.seed }, scenarioOf(specOf(model)));
+  const modelSpec = specOf(model);
+  checkStrategy(
+    spec.strategy,
+    { rows: spec.rows, seed: spec.seed },
+    { scenario: scenarioOf(modelSpec), inDim: modelSpec.classifier.inDim },
+  );
   if (!spec.strategy.plugins.includes('freeze-and-grow')) return;
   const { store } = c.get('services');
   const head = model.headVersionId;

@@ -3,6 +3,7 @@ import {
   type ContinualPlugin,
   EwcPlugin,
   FreezeAndGrowPlugin,
+  type ImageShiftInput,
   L2SpPlugin,
   LwfPlugin,
   PeerConfigError,
@@ -13,6 +14,12 @@ import type { Strategy } from '../models/strategy.js';
 
 /** The scenario a job's model learns in: one head per task (`task`), or one head for every stream (`class`). */
 export type JobScenario = 'task' | 'class';
+
+/** What a strategy is checked against: the model's scenario and its input width. */
+export interface StrategyTarget {
+  readonly scenario: JobScenario;
+  readonly inDim: number;
+}
 
 /** What the plugins of a job are built with besides the strategy's own settings. */
 export interface PluginOptions {
@@ -63,31 +70,55 @@ function prototypeSpaceOf(strategy: Strategy): 'input' | 'projection' {
 }
 
 /**
- * Validates a strategy on the request path: a bad setting is a 422 naming `strategy.settings.<plugin>.<field>`,
+ * Validates a strategy on the request path: a bad setting is a 422 naming `<root>.settings.<plugin>.<field>`,
  * a combination the job would fail on (prototypes in task-IL, projection prototypes the input projection
- * would move away from) a 422 naming the plugin list or the setting.
+ * would move away from, replay image shifts whose shape is not the model's input) a 422 naming the plugin
+ * list or the setting. `root` is where the strategy sits in the request (`defaultStrategy` for a model's).
  */
-export function checkStrategy(strategy: Strategy, options: PluginOptions, scenario: JobScenario): void {
+export function checkStrategy(
+  strategy: Strategy,
+  options: PluginOptions,
+  target: StrategyTarget,
+  root = 'strategy',
+): void {
   for (const name of strategy.plugins) {
     try {
       strategyPlugins({ plugins: [name], settings: strategy.settings }, options);
     } catch (error) {
       if (error instanceof PeerConfigError) {
-        throw ApiError.invalidField(`strategy.settings.${name}.${error.field}`, error.bound, error.value);
+        throw ApiError.invalidField(`${root}.settings.${name}.${error.field}`, error.bound, error.value);
       }
       throw error;
     }
   }
   if (new Set(strategy.plugins).size !== strategy.plugins.length) {
-    throw ApiError.invalidField('strategy.plugins', 'a list without repeats', strategy.plugins);
+    throw ApiError.invalidField(`${root}.plugins`, 'a list without repeats', strategy.plugins);
   }
-  if (strategy.plugins.includes('class-prototypes')) checkPrototypes(strategy, scenario);
+  if (strategy.plugins.includes('class-prototypes')) checkPrototypes(strategy, target.scenario, root);
+  if (strategy.plugins.includes('replay')) checkReplayAugment(strategy, target.inDim, root);
 }
 
-function checkPrototypes(strategy: Strategy, scenario: JobScenario): void {
+/**
+ * Replay's image shifts read every input row as one `height × width × channels` image: a shape that does not
+ * cover the model's input would fail the job at its first replayed batch, so it is a 422 here instead.
+ */
+function checkReplayAugment(strategy: Strategy, inDim: number, root: string): void {
+  const augment = (strategy.settings.replay as { augment?: ImageShiftInput } | undefined)?.augment;
+  if (!augment) return;
+  const values = augment.height * augment.width * (augment.channels ?? 1);
+  if (values !== inDim) {
+    throw ApiError.invalidField(
+      `${root}.settings.replay.augment`,
+      `height × width × channels = ${inDim} (the model's inDim)`,
+      `${augment.height} × ${augment.width} × ${augment.channels ?? 1} = ${values}`,
+    );
+  }
+}
+
+function checkPrototypes(strategy: Strategy, scenario: JobScenario, root: string): void {
   if (scenario === 'task') {
     throw ApiError.invalidField(
-      'strategy.plugins',
+      `${root}.plugins`,
       "without 'class-prototypes' for a model with one head per task (taskHeads > 1)",
       strategy.plugins,
     );
@@ -95,7 +126,7 @@ function checkPrototypes(strategy: Strategy, scenario: JobScenario): void {
   const space = strategy.settings['class-prototypes']?.space ?? prototypeSpaceOf(strategy);
   if (space === 'projection' && prototypeSpaceOf(strategy) !== 'projection') {
     throw ApiError.invalidField(
-      'strategy.settings.class-prototypes.space',
+      `${root}.settings.class-prototypes.space`,
       "'input', unless 'freeze-and-grow' comes before 'class-prototypes' (it freezes the input projection)",
       space,
     );

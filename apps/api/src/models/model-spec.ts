@@ -3,6 +3,8 @@ import type { JsonObject, Model } from '@peer/adapter-store';
 import { type ClassifierConfig, PeerConfigError, parseClassifierConfig } from '@peer/core';
 import { ApiError } from '../http/api-error.js';
 import { NameSchema } from '../http/schemas.js';
+import { checkStrategy } from '../jobs/strategy-plugins.js';
+import { DEFAULT_GROW_ROWS } from '../jobs/train-spec.js';
 import { type Strategy, StrategySchema } from './strategy.js';
 
 /** Body of `POST /v1/models`. */
@@ -40,7 +42,21 @@ export interface ModelSpec {
 export function specFromRequest(body: z.output<typeof CreateModelSchema>): ModelSpec {
   try {
     const classifier = parseClassifierConfig(body.config);
-    return { kind: body.kind, classifier, seed: body.seed, defaultStrategy: body.defaultStrategy };
+    const spec: ModelSpec = {
+      kind: body.kind,
+      classifier,
+      seed: body.seed,
+      defaultStrategy: body.defaultStrategy,
+    };
+    // Checked now, not at the first job: a default every job would be refused with is a bad model request.
+    const rows = spec.defaultStrategy.settings['freeze-and-grow']?.rows;
+    checkStrategy(
+      spec.defaultStrategy,
+      { rows: typeof rows === 'number' ? rows : DEFAULT_GROW_ROWS, seed: spec.seed },
+      { scenario: scenarioOf(spec), inDim: classifier.inDim },
+      'defaultStrategy',
+    );
+    return spec;
   } catch (error) {
     if (error instanceof PeerConfigError)
       throw ApiError.invalidField(`config.${error.field}`, error.bound, error.value);

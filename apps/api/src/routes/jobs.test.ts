@@ -288,6 +288,16 @@ describe.each(servingDrivers())('training jobs over HTTP (%s)', (_driver, open) 
     expect(
       await field({ stream: 'a', strategy: { plugins: ['replay'], settings: { replay: { capacity: -1 } } } }),
     ).toBe('strategy.settings.replay.capacity');
+    // Image shifts of 3 × 3 pixels cannot be the model's 8 inputs: refused now, not at the first replayed batch.
+    expect(
+      await field({
+        stream: 'a',
+        strategy: {
+          plugins: ['replay'],
+          settings: { replay: { augment: { height: 3, width: 3, maxShift: 1 } } },
+        },
+      }),
+    ).toBe('strategy.settings.replay.augment');
     expect(await field({ stream: 'a', colour: 'red' })).toBe('colour');
     expect((await post({ stream: 'nope' })).status).toBe(404);
     expect((await post({ stream: 'a' }, t.keys.otherTenant)).status).toBe(404);

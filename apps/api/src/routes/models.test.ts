@@ -37,6 +37,38 @@ describe('models routes', () => {
     expect(body.error.bound).toMatch(/0/);
   });
 
+  it('rejects a default strategy every job would be refused with, naming defaultStrategy.<field>', async () => {
+    const create = (defaultStrategy: unknown) =>
+      t.call('POST', '/v1/models', {
+        key: t.keys.write,
+        json: { name: 'strategy', kind: 'classifier', config: SMALL_CLASSIFIER, defaultStrategy },
+      });
+    const cases: [unknown, string, unknown][] = [
+      [
+        { plugins: ['replay'], settings: { replay: { capacity: -1 } } },
+        'defaultStrategy.settings.replay.capacity',
+        -1,
+      ],
+      // Replay's image shifts must cover the model's 8 inputs exactly: 3 × 3 is 9.
+      [
+        { plugins: ['replay'], settings: { replay: { augment: { height: 3, width: 3, maxShift: 1 } } } },
+        'defaultStrategy.settings.replay.augment',
+        '3 × 3 × 1 = 9',
+      ],
+      [{ plugins: ['replay', 'replay'] }, 'defaultStrategy.plugins', ['replay', 'replay']],
+    ];
+    for (const [strategy, field, value] of cases) {
+      const res = await create(strategy);
+      expect(res.status, JSON.stringify(strategy)).toBe(422);
+      expect((await res.json()).error).toMatchObject({ code: 'invalid_field', field, value });
+    }
+    const ok = await create({
+      plugins: ['replay'],
+      settings: { replay: { augment: { height: 2, width: 4, maxShift: 1 } } },
+    });
+    expect(ok.status).toBe(201);
+  });
+
   it('rejects unknown fields, bad names and wrong types with 422 bodies', async () => {
     const cases: [unknown, string][] = [
       [{ name: 'a', kind: 'classifier', config: SMALL_CLASSIFIER, extra: 1 }, 'extra'],
