@@ -28,6 +28,8 @@ beforeAll(async () => {
     name: 'dashboard-model',
     kind: 'classifier',
     config: SMALL_CLASSIFIER,
+    // Every version then carries class prototypes, which the predict panel reports and can switch off.
+    defaultStrategy: { plugins: ['freeze-and-grow', 'replay', 'class-prototypes'] },
   });
   modelId = model.id;
   await server.call('POST', `/v1/models/${modelId}/streams/first/records`, acme, smallRecords(240, 1));
@@ -198,6 +200,45 @@ describe('operator dashboard in headless Chromium', () => {
       circled,
     );
     await page.screenshot({ path: `${RESULTS}dashboard-4-predict.png`, fullPage: true });
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('reports the class prototypes that corrected the probabilities, and serves the head alone without them', async () => {
+    const inputs = JSON.parse(await page.inputValue('#predict-input')) as number[];
+    const version = (await page.inputValue('#predict-target')).slice('version:'.length);
+    const shownProbabilities = () =>
+      page
+        .locator('#predict-output .prediction meter')
+        .evaluateAll((ms) => ms.map((m) => (m as HTMLMeterElement).value));
+    const api = (prototypes: boolean) =>
+      server.call<{
+        outputs: { probabilities: number[] }[];
+        prototypes: { centroids: number; mode: string } | null;
+      }>('POST', `/v1/models/${modelId}/predict`, server.keys.acme, {
+        inputs: [inputs],
+        version,
+        prototypes,
+      });
+    const corrected = await api(true);
+    expect(corrected.prototypes?.centroids).toBeGreaterThan(0);
+    expect(await page.textContent('#predict-prototypes-note')).toContain(
+      `${corrected.prototypes?.centroids} centroids`,
+    );
+    expect(await shownProbabilities()).toEqual(
+      corrected.outputs[0]?.probabilities.map((p) => expect.closeTo(p, 6)),
+    );
+
+    await page.uncheck('#predict-prototypes');
+    await page.click('#predict-form button[type=submit]');
+    await page.waitForSelector('#predict-output .prediction');
+    expect(await page.locator('#predict-prototypes-note').count()).toBe(0);
+    const head = await api(false);
+    expect(head.prototypes).toBeNull();
+    expect(head.outputs[0]?.probabilities).not.toEqual(corrected.outputs[0]?.probabilities);
+    expect(await shownProbabilities()).toEqual(
+      head.outputs[0]?.probabilities.map((p) => expect.closeTo(p, 6)),
+    );
+    await page.check('#predict-prototypes');
     expect(browser.errors).toEqual([]);
   });
 

@@ -60,6 +60,20 @@ export class PredictPanel {
         .filter((a) => !a.removed)
         .map((a) => h('option', { value: `adapter:${a.name}` }, `adapter ${a.name}`)),
     );
+    // A version trained with class prototypes is served through them unless this is unchecked (to compare
+    // the head alone); versions without prototypes ignore it.
+    const prototypes = h(
+      'label',
+      { class: 'check' },
+      h('input', {
+        id: 'predict-prototypes',
+        name: 'prototypes',
+        type: 'checkbox',
+        checked: this.prototypesBox?.checked ?? true,
+      }),
+      ' class prototypes',
+    );
+    this.prototypesBox = /** @type {HTMLInputElement} */ (prototypes.firstChild);
     const task = h('input', {
       id: 'predict-task',
       name: 'task',
@@ -76,6 +90,7 @@ export class PredictPanel {
         { class: 'inline' },
         target,
         adapters,
+        prototypes,
         task,
         h(
           'button',
@@ -111,6 +126,7 @@ export class PredictPanel {
     const body = {
       inputs,
       explain: true,
+      prototypes: fields.get('prototypes') !== null,
       adapters: adapters.startsWith('adapter:')
         ? [{ name: adapters.slice('adapter:'.length), weight: 1 }]
         : adapters,
@@ -166,6 +182,7 @@ export class PredictPanel {
             `Answered by v${version.seq} (content ${String(version.contentHash ?? '').slice(0, 8)}).`,
           )
         : null,
+      prototypesNote(result.prototypes),
       ...blocks,
     );
     const first = result.explain?.[0];
@@ -177,6 +194,20 @@ export class PredictPanel {
       ),
     );
   }
+}
+
+/**
+ * Which class prototypes corrected the probabilities below, or null when the head answered alone.
+ * @param {{ mode: string, space: string, weight: number, centroids: number } | null | undefined} used
+ */
+function prototypesNote(used) {
+  if (!used) return null;
+  return h(
+    'p',
+    { class: 'summary', id: 'predict-prototypes-note', dataset: { mode: used.mode } },
+    `Corrected by the version's class prototypes: ${used.centroids} centroids in ${used.space} space, ` +
+      `mode ${used.mode}, weight ${used.weight}.`,
+  );
 }
 
 /** A deterministic input (or a random one when `random` is given) of the model's input width. */
