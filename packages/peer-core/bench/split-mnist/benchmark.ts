@@ -1,5 +1,6 @@
 import type { ContinualStream, Scenario } from '../../src/continual/scenario.js';
 import { loadMnist, type Mnist, splitMnist, splitMnistStreams } from '../../src/eval/split-mnist.js';
+import type { CellCache, CellKey } from './cell-cache.js';
 import { appliesTo, methodSpec } from './methods.js';
 import { aggregate, type BenchRow } from './results.js';
 import { type CellResult, runCell } from './run-cell.js';
@@ -29,6 +30,8 @@ export interface BenchmarkOptions {
 export interface BenchmarkHooks {
   readonly log?: (line: string) => void;
   readonly onRow?: (row: BenchRow, cells: readonly CellResult[]) => void;
+  /** Where finished cells are recorded; with `resume`, recorded cells are reused instead of run again. */
+  readonly cells?: { readonly cache: CellCache; readonly resume: boolean };
 }
 
 /** Split MNIST streams of a scenario: 5 tasks of 2 digits, labels in the scenario's space. */
@@ -58,6 +61,7 @@ export async function runSplitMnistBenchmark(
   const planned = options.scenarios.flatMap((s) => options.methods.filter((m) => appliesTo(m, s)));
   const total = planned.length * options.seeds.length;
   let done = 0;
+  let ran = 0;
   const started = performance.now();
   for (const scenario of options.scenarios) {
     const streams = scenarioStreams(mnist, scenario, options);
@@ -66,18 +70,39 @@ export async function runSplitMnistBenchmark(
       const cells: CellResult[] = [];
       for (const seed of options.seeds) {
         const tag = `[split-mnist] ${scenario}-IL ${id} seed ${seed}`;
+        const key: CellKey = {
+          scenario,
+          recipe: spec.recipe ?? spec.id,
+          seed,
+          iterations: options.iterations,
+          evaluateOn: options.evaluateOn,
+          trainLimit: options.trainLimit ?? null,
+          testLimit: options.testLimit ?? null,
+        };
+        const recorded = hooks.cells?.resume ? hooks.cells.cache.find(key) : undefined;
+        done++;
+        if (recorded) {
+          // The recorded cell under this run's row name (`default` or its recipe's own name).
+          cells.push({ ...recorded.cell, method: spec.method });
+          log(
+            `${tag}: ACC ${(100 * recorded.cell.acc).toFixed(2)}% recorded by ${recorded.commit ?? 'an unknown tree'} ` +
+              `at ${recorded.finishedAt} (${done}/${total})`,
+          );
+          continue;
+        }
         const cell = await runCell(spec, scenario, seed, streams, {
           iterations: options.iterations,
           batchSize: options.batchSize,
           learningRate: options.learningRate,
           progress: (line) => log(`${tag} ${line}`),
         });
+        hooks.cells?.cache.add(key, cell);
         cells.push(cell);
-        done++;
+        ran++;
         const elapsed = (performance.now() - started) / 1000;
         log(
           `${tag}: ACC ${(100 * cell.acc).toFixed(2)}% in ${cell.seconds.toFixed(0)} s ` +
-            `(${done}/${total} runs, ${elapsed.toFixed(0)} s elapsed, ~${((elapsed / done) * (total - done)).toFixed(0)} s left)`,
+            `(${done}/${total} runs, ${elapsed.toFixed(0)} s elapsed, ~${((elapsed / ran) * (total - done)).toFixed(0)} s left)`,
         );
       }
       const row = aggregate(cells, {

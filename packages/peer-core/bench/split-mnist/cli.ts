@@ -10,6 +10,10 @@ import { SCENARIOS } from './results.js';
 export interface CliOptions {
   readonly bench: BenchmarkOptions;
   readonly json: string;
+  /** Every finished cell, one JSON line each (default: beside the JSON, `<name>.cells.jsonl`). */
+  readonly cells: string;
+  /** Reuse the cells already recorded there instead of running them again. */
+  readonly resume: boolean;
 }
 
 const HELP = `Split MNIST continual-learning benchmark (van de Ven & Tolias 2019 protocol).
@@ -20,6 +24,10 @@ const HELP = `Split MNIST continual-learning benchmark (van de Ven & Tolias 2019
   --scenarios a,b    task,domain,class (default: all three)
   --json PATH        rows merged into this file (default bench-results/split-mnist.json at the repo root)
   --evaluate-on S    test (default) or validation (for choosing the default recipe)
+  --cells PATH       every finished (scenario, method, seed) cell, appended as it ends
+                     (default: beside the JSON, <name>.cells.jsonl)
+  --resume           reuse the cells recorded there (same recipe, seed, iterations and split)
+                     and run only the missing ones: a long grid can span several runs
   --quick            100 iterations, 1 seed, 6000 train / 2000 test images: a pipeline check`;
 
 function list(value: string | undefined, fallback: readonly string[]): string[] {
@@ -55,6 +63,8 @@ export function parseCli(
       scenarios: { type: 'string' },
       json: { type: 'string' },
       'evaluate-on': { type: 'string' },
+      cells: { type: 'string' },
+      resume: { type: 'boolean', default: false },
       quick: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -79,9 +89,13 @@ export function parseCli(
   if (evaluateOn !== 'test' && evaluateOn !== 'validation')
     throw new PeerConfigError('evaluate-on', "'test' or 'validation'", evaluateOn);
   const base = env.INIT_CWD ?? process.cwd();
-  const json = values.json ?? resolve(repoRoot, 'bench-results', 'split-mnist.json');
+  const jsonArg = values.json ?? resolve(repoRoot, 'bench-results', 'split-mnist.json');
+  const json = isAbsolute(jsonArg) ? jsonArg : resolve(base, jsonArg);
+  const cells = values.cells ?? `${json.replace(/\.json$/, '')}.cells.jsonl`;
   return {
-    json: isAbsolute(json) ? json : resolve(base, json),
+    json,
+    cells: isAbsolute(cells) ? cells : resolve(base, cells),
+    resume: values.resume ?? false,
     bench: {
       scenarios,
       methods,

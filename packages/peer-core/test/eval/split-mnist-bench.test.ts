@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BenchmarkOptions, runSplitMnistBenchmark } from '../../bench/split-mnist/benchmark.js';
+import { CellCache } from '../../bench/split-mnist/cell-cache.js';
 import { parseCli } from '../../bench/split-mnist/cli.js';
 import { PROTOCOL_METHODS } from '../../bench/split-mnist/methods.js';
 import { markdownTable } from '../../bench/split-mnist/report.js';
@@ -102,6 +103,41 @@ describe('Split MNIST benchmark runner (smoke)', () => {
     expect(table).toMatch(/\| freeze-and-grow\+replay \| 100 \| [\d.]+ \/ [\d.]+ \/ [\d.]+ \|/);
   });
 
+  it('records every cell as it ends and, resuming, runs only the cells still missing', async () => {
+    const path = join(dir, 'grid.cells.jsonl');
+    const tiny: BenchmarkOptions = { ...smoke, scenarios: ['domain'], methods: ['fine-tune'], seeds: [0, 1] };
+    const run = async (options: BenchmarkOptions, resume: boolean) => {
+      const lines: string[] = [];
+      const cache = new CellCache(path, 'test-commit');
+      const rows = await runSplitMnistBenchmark(options, {
+        log: (l) => lines.push(l),
+        cells: { cache, resume },
+      });
+      return { rows, recorded: lines.filter((l) => l.includes('recorded by test-commit')).length };
+    };
+    const first = await run({ ...tiny, seeds: [0] }, false);
+    expect(first.recorded).toBe(0);
+    // A killed process may leave half a line: it is skipped, not fatal.
+    appendFileSync(path, '{"key": {"scenario": "dom');
+    // Seed 0 comes from the file, seed 1 runs; the row aggregates both.
+    const resumed = await run(tiny, true);
+    expect(resumed.recorded).toBe(1);
+    expect(resumed.rows[0]?.seeds).toBe(2);
+    const all = await run(tiny, true);
+    expect(all.recorded).toBe(2);
+    expect(all.rows).toEqual(resumed.rows);
+    // Without --resume, or with other iterations, every cell runs again.
+    expect((await run(tiny, false)).recorded).toBe(0);
+    expect((await run({ ...tiny, iterations: 2 }, true)).recorded).toBe(0);
+    // `default` is keyed by the recipe it stands for: fine-tune's cells are not taken for it.
+    expect((await run({ ...tiny, methods: ['default'] }, true)).recorded).toBe(0);
+    const lines = readFileSync(path, 'utf8').trim().split('\n');
+    expect(JSON.parse(lines[lines.length - 1] ?? '{}')).toMatchObject({
+      key: { scenario: 'domain', recipe: 'candidate:replay-tw+prototypes', seed: 1, iterations: 3 },
+      commit: 'test-commit',
+    });
+  });
+
   it('parses the CLI flags, with the protocol as default', () => {
     const root = '/repo';
     const full = parseCli([], {}, root);
@@ -110,6 +146,8 @@ describe('Split MNIST benchmark runner (smoke)', () => {
     expect(full.bench.seeds).toEqual([0, 1, 2, 3, 4]);
     expect(full.bench.methods).toHaveLength(13); // the 12 of the issue + the no-storage default
     expect(full.json).toBe('/repo/bench-results/split-mnist.json');
+    expect(full.cells).toBe('/repo/bench-results/split-mnist.cells.jsonl');
+    expect(full.resume).toBe(false);
     const some = parseCli(
       [
         '--iterations',
@@ -134,6 +172,10 @@ describe('Split MNIST benchmark runner (smoke)', () => {
       scenarios: ['class'],
     });
     expect(some.json).toBe('/work/x.json');
+    expect(some.cells).toBe('/work/x.cells.jsonl');
+    const resume = parseCli(['--resume', '--cells', 'c.jsonl'], { INIT_CWD: '/work' }, root);
+    if (resume === 'help') throw new Error('help');
+    expect([resume.resume, resume.cells]).toEqual([true, '/work/c.jsonl']);
     const quick = parseCli(['--quick'], {}, root);
     if (quick === 'help') throw new Error('help');
     expect(quick.bench).toMatchObject({ iterations: 100, seeds: [0], trainLimit: 6000 });
