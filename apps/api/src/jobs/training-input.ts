@@ -107,12 +107,24 @@ export async function prepareTraining(
     [...data.values()].filter((d) => d !== current),
     dims.inDim,
   );
-  // A past stream's training rows are not reloaded: its replay sample stands in where a plugin reads them
-  // (LwF's seen classes), else its held-out rows.
+  const regularization = await storedRegularization(store, model.id, spec, versions);
+  // Class prototypes switched on for a lineage that has none saved compute the earlier streams' centroids
+  // from their training rows: where no replay sample holds some, those rows are read back, never the
+  // held-out ones (centroids of the rows a stream's held-out accuracy is measured on would inflate it).
+  const backfillsPrototypes =
+    spec.strategy.plugins.includes('class-prototypes') &&
+    !regularization.some((r) => r.method === PROTOTYPE_STATE_METHOD);
+  // Otherwise a past stream's training rows are not reloaded: its replay sample stands in where a plugin
+  // reads them, else its held-out rows, of which only the labels are read (LwF's seen classes).
   for (const [i, h] of history.entries()) {
     if (h.train.size > 0) continue;
     const sample = replay.byStream.get(h.name);
-    history[i] = { ...h, train: sample && sample.size > 0 ? sample : h.heldOut };
+    let train = sample && sample.size > 0 ? sample : h.heldOut;
+    if (train === h.heldOut && backfillsPrototypes) {
+      const past = [...data.values()].find((d) => d.stream.name === h.name);
+      if (past) train = (await loadStreamData(store, past.stream, dims, { train: true })).train;
+    }
+    history[i] = { ...h, train };
   }
 
   return {
@@ -136,7 +148,7 @@ export async function prepareTraining(
         heldOut: current.heldOut,
       },
       replay: replay.all,
-      regularization: await storedRegularization(store, model.id, spec, versions),
+      regularization,
     },
   };
 }

@@ -48,8 +48,8 @@ describe.each(servingDrivers())('class prototypes as a job strategy and at predi
   let modelId: string;
   const local: PeerClassifier[] = [];
 
-  const train = async (stream: keyof typeof STREAMS, strategy?: unknown) => {
-    const res = await t.call('POST', `/v1/models/${modelId}/jobs`, {
+  const train = async (stream: keyof typeof STREAMS, strategy?: unknown, model = modelId) => {
+    const res = await t.call('POST', `/v1/models/${model}/jobs`, {
       key: t.keys.write,
       json: {
         stream,
@@ -69,8 +69,8 @@ describe.each(servingDrivers())('class prototypes as a job strategy and at predi
     expect(done).toMatchObject({ status: 'succeeded', error: null });
     return { jobId: id, version: await db.store.getVersion(done.resultVersionId as string) };
   };
-  const saved = async (jobId: string): Promise<SavedPrototypes | undefined> => {
-    const state = await PostgresContinualStateStore.existingForModel(db.store, modelId);
+  const saved = async (jobId: string, model = modelId): Promise<SavedPrototypes | undefined> => {
+    const state = await PostgresContinualStateStore.existingForModel(db.store, model);
     const s = await state?.loadRegularization(`job:${jobId}`, PROTOTYPE_STATE_METHOD);
     return s && restorePrototypes(s);
   };
@@ -80,23 +80,37 @@ describe.each(servingDrivers())('class prototypes as a job strategy and at predi
     return (await res.json()) as PredictBody;
   };
 
-  beforeAll(async () => {
-    db = await open();
-    t = await createTestApp({}, { store: db.store });
-    jobs = await startJobQueue(t, db.store);
+  /**
+   * A 4-class model with both streams ingested through the API, except those in `storeOnly`: written
+   * straight into the store, as another app of the store might, without a replay reservoir.
+   */
+  const modelWithStreams = async (name: string, storeOnly: readonly string[] = []): Promise<string> => {
     const res = await t.call('POST', '/v1/models', {
       key: t.keys.write,
-      json: { name: 'protos', kind: 'classifier', config: { ...SMALL_CLASSIFIER, classes: 4 }, seed: 3 },
+      json: { name, kind: 'classifier', config: { ...SMALL_CLASSIFIER, classes: 4 }, seed: 3 },
     });
-    modelId = ((await res.json()) as { id: string }).id;
-    for (const [name, rows] of Object.entries(STREAMS)) {
-      const ingest = await t.call('POST', `/v1/models/${modelId}/streams/${name}/records`, {
+    const id = ((await res.json()) as { id: string }).id;
+    for (const [stream, rows] of Object.entries(STREAMS)) {
+      if (storeOnly.includes(stream)) {
+        const created = await db.store.createStream({ modelId: id, name: stream });
+        await db.store.recordBatch({ streamId: created.id, idempotencyKey: 'all', records: rows });
+        continue;
+      }
+      const ingest = await t.call('POST', `/v1/models/${id}/streams/${stream}/records`, {
         key: t.keys.write,
         body: `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`,
         headers: { 'content-type': 'application/x-ndjson' },
       });
       expect(ingest.status).toBe(202);
     }
+    return id;
+  };
+
+  beforeAll(async () => {
+    db = await open();
+    t = await createTestApp({}, { store: db.store });
+    jobs = await startJobQueue(t, db.store);
+    modelId = await modelWithStreams('protos');
   }, 60_000);
   afterAll(async () => {
     for (const m of local) m.dispose();
@@ -180,6 +194,21 @@ describe.each(servingDrivers())('class prototypes as a job strategy and at predi
     ]);
     expect(resumed?.prototypes.size).toBe(96);
   }, 180_000);
+
+  it('backfills a stream trained without replay from its training rows, never its held-out ones', async () => {
+    const id = await modelWithStreams('protos-no-replay', ['a']);
+    await train('a', { plugins: ['freeze-and-grow'] }, id);
+    const second = await train('b', { plugins: ['freeze-and-grow', 'class-prototypes'] }, id);
+    const protos = await saved(second.jobId, id);
+    expect(protos?.streamClasses).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    // 16 centroids for each class of a: its ~135 training rows per class, not its ~15 held-out ones.
+    const heldOutPerClass = [0, 1].map((c) => STREAMS.a.filter((r, o) => isHeldOut(o) && r.y === c).length);
+    expect(Math.min(...heldOutPerClass)).toBeLessThan(16);
+    expect(protos?.prototypes.size).toBe(64);
+  }, 120_000);
 
   it('rejects strategies that cannot work with 422 naming the field', async () => {
     const field = async (strategy: unknown, model = modelId) => {
