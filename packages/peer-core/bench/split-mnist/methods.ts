@@ -217,13 +217,14 @@ export const METHODS: readonly MethodSpec[] = [
  *   0), since 100 stored images per class seen thousands of times fit the head to those exact images;
  * - domain-IL: task-weighted replay with the same prototypes, 97.00% against 96.44% (52 + 48), 93.89%
  *   (without prototypes), 92.69% (plain replay), 91.20% (freeze-and-grow + replay-tw) and 86.13% (replay-tw
- *   + LwF, which distils the old mapping of the two shared outputs onto new digits);
+ *   + LwF, which distils the old mapping of the two shared outputs onto new digits); with replayed images
+ *   shifted, as in class-IL: 97.80% against 96.47% unshifted on validation at 2,000 iterations (seed 0);
  * - task-IL: task-weighted replay + LwF, 99.44% against 99.07% (plain replay), 99.00% (replay-tw) and 98.54%
  *   (freeze-and-grow + replay-tw). Prototypes do not apply (one head per task).
  */
 export const DEFAULT_RECIPE: Readonly<Record<Scenario, string>> = {
   task: 'candidate:replay-tw+lwf',
-  domain: 'candidate:replay-tw+prototypes',
+  domain: 'candidate:replay-tw+prototypes+shift',
   class: 'candidate:replay-tw+lwf+prototypes+shift',
 };
 
