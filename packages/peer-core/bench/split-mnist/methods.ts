@@ -182,6 +182,35 @@ export const METHODS: readonly MethodSpec[] = [
     shifted(100, seed),
     new LwfPlugin(),
   ]),
+  // The shifted-replay recipes on the PEER classifier instead of the MLP: does the expert pool help them,
+  // and does growing it (new experts per task, old ones frozen) cost or gain?
+  withPrototypes(
+    spec(
+      'candidate:peer+replay-tw+lwf+prototypes+shift',
+      'peer+replay-tw+lwf+prototypes+shift',
+      'peer',
+      100,
+      (seed) => [shifted(100, seed), new LwfPlugin()],
+    ),
+  ),
+  withPrototypes(
+    spec(
+      'candidate:freeze-and-grow+replay-tw+lwf+prototypes+shift',
+      'freeze-and-grow+replay-tw+lwf+prototypes+shift',
+      'peer',
+      100,
+      (seed) => [grow(seed), shifted(100, seed), new LwfPlugin()],
+    ),
+  ),
+  withPrototypes(
+    spec(
+      'candidate:peer+replay-tw+prototypes+shift',
+      'peer+replay-tw+prototypes+shift',
+      'peer',
+      100,
+      (seed) => [shifted(100, seed)],
+    ),
+  ),
   // Routing drift: the same PEER runs with each stream's new sub-keys fixed where k-means put them.
   spec('candidate:freeze-and-grow+fixed-keys', 'freeze-and-grow+fixed-keys', 'peer', 0, (seed) => [
     growFixedKeys(seed),
