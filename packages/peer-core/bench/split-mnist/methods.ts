@@ -178,6 +178,16 @@ export const METHODS: readonly MethodSpec[] = [
       shifted(100, seed),
     ]),
   ),
+  // 52 images + 48 centroids = 100 items per class: the class-IL target's budget even counting centroids.
+  withPrototypes(
+    spec(
+      'candidate:replay-tw+lwf+prototypes-52+shift',
+      'replay-tw+lwf+prototypes+shift',
+      'mlp',
+      52,
+      (seed) => [shifted(52, seed), new LwfPlugin()],
+    ),
+  ),
   spec('candidate:replay-tw+lwf+shift', 'replay-tw+lwf+shift', 'mlp', 100, (seed) => [
     shifted(100, seed),
     new LwfPlugin(),
