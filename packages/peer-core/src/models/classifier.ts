@@ -82,13 +82,13 @@ export class PeerClassifier {
 
   /** Logits [n, classes] of inputs x [n, inDim] under the head of `task`. Differentiable. */
   logits(x: tf.Tensor2D, options: ClassifierCallOptions = {}): tf.Tensor2D {
-    this.head(options.task ?? 0);
+    this.head(options.task ?? 0); // an unknown task is a typed error before any forward work
     return tf.tidy(() => this.headLogits(this.features(x, options), options.task ?? 0));
   }
 
   /**
    * What every head reads: the final-normalised hidden state [n, dModel] of inputs x [n, inDim]. A training
-   * step that scores one batch under several heads (replay across tasks, LwF's teacher targets) runs this
+   * step that scores one batch under several heads (replay across tasks, LwF's distillation term) runs this
    * once and {@link headLogits} per head. Differentiable.
    */
   features(x: tf.Tensor2D, options: { readonly training?: boolean } = {}): tf.Tensor2D {
