@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BenchmarkOptions, runSplitMnistBenchmark } from '../../bench/split-mnist/benchmark.js';
 import { CellCache } from '../../bench/split-mnist/cell-cache.js';
 import { parseCli } from '../../bench/split-mnist/cli.js';
-import { PROTOCOL_METHODS } from '../../bench/split-mnist/methods.js';
+import { DEFAULT_RECIPE, PROTOCOL_METHODS } from '../../bench/split-mnist/methods.js';
 import { markdownTable } from '../../bench/split-mnist/report.js';
 import { type BenchRow, mergeRows } from '../../bench/split-mnist/results.js';
 import { initBackend } from '../../src/backend/index.js';
@@ -133,7 +133,7 @@ describe('Split MNIST benchmark runner (smoke)', () => {
     expect((await run({ ...tiny, methods: ['default'] }, true)).recorded).toBe(0);
     const lines = readFileSync(path, 'utf8').trim().split('\n');
     expect(JSON.parse(lines[lines.length - 1] ?? '{}')).toMatchObject({
-      key: { scenario: 'domain', recipe: 'candidate:replay-tw+prototypes', seed: 1, iterations: 3 },
+      key: { scenario: 'domain', recipe: DEFAULT_RECIPE.domain, seed: 1, iterations: 3 },
       commit: 'test-commit',
     });
   });
