@@ -64,6 +64,12 @@ export interface TrainSpec {
   readonly adapter?: { readonly name: string; readonly rank: number; readonly alpha: number };
 }
 
+/** Sub-key rows a strategy's freeze-and-grow adds per job: its `rows` setting, else the default. */
+export function growRowsOf(strategy: Strategy): number {
+  const rows = strategy.settings['freeze-and-grow']?.rows;
+  return typeof rows === 'number' ? rows : DEFAULT_GROW_ROWS;
+}
+
 /** Resolves a request's defaults against the model's default strategy. */
 export function resolveTrainSpec(
   request: TrainJobRequest,
@@ -71,8 +77,7 @@ export function resolveTrainSpec(
   defaultStrategy: Strategy,
 ): TrainSpec {
   const strategy = request.strategy ?? defaultStrategy;
-  const fromStrategy = strategy.settings['freeze-and-grow']?.rows;
-  const rows = request.rows ?? (typeof fromStrategy === 'number' ? fromStrategy : DEFAULT_GROW_ROWS);
+  const rows = request.rows ?? growRowsOf(strategy);
   return {
     stream: request.stream,
     streamId,

@@ -4,7 +4,7 @@ import { type ClassifierConfig, PeerConfigError, parseClassifierConfig } from '@
 import { ApiError } from '../http/api-error.js';
 import { NameSchema } from '../http/schemas.js';
 import { checkStrategy } from '../jobs/strategy-plugins.js';
-import { DEFAULT_GROW_ROWS } from '../jobs/train-spec.js';
+import { growRowsOf } from '../jobs/train-spec.js';
 import { type Strategy, StrategySchema } from './strategy.js';
 
 /** Body of `POST /v1/models`. */
@@ -49,10 +49,9 @@ export function specFromRequest(body: z.output<typeof CreateModelSchema>): Model
       defaultStrategy: body.defaultStrategy,
     };
     // Checked now, not at the first job: a default every job would be refused with is a bad model request.
-    const rows = spec.defaultStrategy.settings['freeze-and-grow']?.rows;
     checkStrategy(
       spec.defaultStrategy,
-      { rows: typeof rows === 'number' ? rows : DEFAULT_GROW_ROWS, seed: spec.seed },
+      { rows: growRowsOf(spec.defaultStrategy), seed: spec.seed },
       { scenario: scenarioOf(spec), inDim: classifier.inDim },
       'defaultStrategy',
     );
