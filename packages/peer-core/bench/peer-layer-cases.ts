@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fastMatMul } from '../src/backend/fast-matmul.js';
 import { initBackend } from '../src/backend/index.js';
 import { readCoreEnv } from '../src/env.js';
+import { defaultKernelsLabel } from '../src/kernels/default-kernels.js';
 import { PeerLayer } from '../src/layer/peer-layer.js';
 import { coalesceExpertGradients } from '../src/train/coalesce-expert-gradients.js';
 import { createRandom } from '../src/util/random.js';
@@ -16,6 +17,8 @@ export interface BenchRow {
   backend: string;
   /** wasm threads of tfjs and of the PEER kernels, e.g. 'tfjs 2, kernels 1'. */
   threads: string;
+  /** Which PEER kernels ran (native AVX2/FMA, wasm SIMD, plain JS), as the backend banner says. */
+  kernels: string;
 }
 
 const D_MODEL = 256;
@@ -66,6 +69,7 @@ export async function runPeerCases(size: number, runs: number): Promise<BenchRow
     peak_rss_mb: peakRssMb(),
     backend: info.name,
     threads: threadsLabel(info.threads),
+    kernels: defaultKernelsLabel(),
   });
   const x1 = input(1, 2);
   const x512 = input(512, 3);
@@ -132,6 +136,7 @@ export async function runDenseCase(runs: number): Promise<BenchRow[]> {
       peak_rss_mb: peakRssMb(),
       backend: info.name,
       threads: threadsLabel(info.threads),
+      kernels: defaultKernelsLabel(),
     },
   ];
 }

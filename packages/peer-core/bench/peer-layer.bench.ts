@@ -45,7 +45,7 @@ for (const target of ['dense', ...(values.sizes ?? '').split(',').filter(Boolean
 }
 
 console.log(
-  `backend ${rows[0]?.backend ?? '?'} (${rows[0]?.threads ?? '?'}); d_model 256, h 8, k 16, d_key 128`,
+  `backend ${rows[0]?.backend ?? '?'} (${rows[0]?.threads ?? '?'}); kernels ${rows[0]?.kernels ?? '?'}; d_model 256, h 8, k 16, d_key 128`,
 );
 console.log('case               n_experts   tokens   median_ms   tokens_per_s   peak_rss_mb');
 for (const r of rows) {

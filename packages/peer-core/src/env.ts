@@ -15,6 +15,11 @@ export const coreEnvSchema = z.object({
   PEER_WASM_THREADS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).optional()),
   /** Threads of the PEER SIMD kernels (top-k, experts): 2 splits tokens across a worker sharing the heap. */
   PEER_KERNEL_THREADS: z.preprocess(unsetIfEmpty, z.coerce.number().int().min(1).max(2).optional()),
+  /**
+   * Which PEER kernels run retrieval and experts; unset means auto (native if its addon was built and the CPU
+   * has AVX2/FMA, else WebAssembly SIMD, else the plain-JS reference). `native` fails if the addon is missing.
+   */
+  PEER_KERNELS: z.preprocess(unsetIfEmpty, z.enum(['native', 'simd', 'reference']).optional()),
   /** How chatty the library is; `silent` also hides the one-line backend banner. */
   PEER_LOG: z.preprocess(unsetIfEmpty, z.enum(['silent', 'error', 'warn', 'info', 'debug']).optional()),
 });
@@ -26,6 +31,7 @@ const bounds: Record<keyof CoreEnv, string> = {
   PEER_BACKEND: "one of 'wasm', 'cpu', 'tensorflow'",
   PEER_WASM_THREADS: 'an integer >= 1',
   PEER_KERNEL_THREADS: '1 or 2',
+  PEER_KERNELS: "one of 'native', 'simd', 'reference'",
   PEER_LOG: "one of 'silent', 'error', 'warn', 'info', 'debug'",
 };
 
@@ -40,6 +46,7 @@ export function readCoreEnv(source: Record<string, string | undefined> = process
     PEER_BACKEND: source.PEER_BACKEND,
     PEER_WASM_THREADS: source.PEER_WASM_THREADS,
     PEER_KERNEL_THREADS: source.PEER_KERNEL_THREADS,
+    PEER_KERNELS: source.PEER_KERNELS,
     PEER_LOG: source.PEER_LOG,
   };
   const parsed = coreEnvSchema.safeParse(picked);

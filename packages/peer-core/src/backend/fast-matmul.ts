@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { PeerShapeError } from '../errors/peer-error.js';
+import { defaultKernelThreads, defaultNativeAddon } from '../kernels/default-kernels.js';
+import { nativeProduct } from './native-matmul.js';
 
 /**
  * Matrix product whose forward and backward use only explicit `tf.transpose` + plain 2-D `tf.matMul`.
@@ -37,6 +39,16 @@ type Product = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 const maybeT = (x: tf.Tensor2D, t: boolean): tf.Tensor2D => (t ? tf.transpose(x) : x);
 
 /**
+ * op(x) op(y) on the native GEMM where the default kernels are native (it reads transposed operands as fast as
+ * plain ones), else as an explicit transpose + plain matMul. tfjs-node keeps its own BLAS matMul.
+ */
+function product(x: tf.Tensor2D, y: tf.Tensor2D, tx: boolean, ty: boolean): tf.Tensor2D {
+  const addon = tf.getBackend() === 'tensorflow' ? undefined : defaultNativeAddon();
+  if (addon) return nativeProduct(addon, x, y, tx, ty, defaultKernelThreads());
+  return tf.matMul(maybeT(x, tx), maybeT(y, ty));
+}
+
+/**
  * One customGrad per (transposeA, transposeB), with the textbook gradients of C = op(A) op(B):
  * - C = A B:    dA = dC Bᵀ,    dB = Aᵀ dC
  * - C = Aᵀ B:   dA = B dCᵀ,    dB = A dC
@@ -49,15 +61,14 @@ function variant(transposeA: boolean, transposeB: boolean): Product {
     const [x, y, save] = args as [tf.Tensor2D, tf.Tensor2D, (tensors: tf.Tensor[]) => void];
     save([x, y]);
     return {
-      value: tf.matMul(maybeT(x, transposeA), maybeT(y, transposeB)),
+      value: product(x, y, transposeA, transposeB),
       gradFunc: (dy, saved) => {
         const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dc = dy as tf.Tensor2D;
-        if (!transposeA && !transposeB)
-          return [tf.matMul(dc, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dc)];
-        if (transposeA && !transposeB) return [tf.matMul(sb, tf.transpose(dc)), tf.matMul(sa, dc)];
-        if (!transposeA && transposeB) return [tf.matMul(dc, sb), tf.matMul(tf.transpose(dc), sa)];
-        return [tf.matMul(tf.transpose(sb), tf.transpose(dc)), tf.matMul(tf.transpose(dc), tf.transpose(sa))];
+        if (!transposeA && !transposeB) return [product(dc, sb, false, true), product(sa, dc, true, false)];
+        if (transposeA && !transposeB) return [product(sb, dc, false, true), product(sa, dc, false, false)];
+        if (!transposeA && transposeB) return [product(dc, sb, false, false), product(dc, sa, true, false)];
+        return [product(sb, dc, true, true), product(dc, sa, true, true)];
       },
     };
   });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type CoreEnv, readCoreEnv } from '../env.js';
 import { PeerBackendError, PeerConfigError } from '../errors/peer-error.js';
+import { defaultKernelsLabel } from '../kernels/default-kernels.js';
 import type { BackendInfo, BackendName, InitBackendOptions, ModuleImporter } from './backend-info.js';
 import { startNative } from './start-native.js';
 import { startWasm, stopWasm } from './start-wasm.js';
@@ -119,5 +120,5 @@ function banner(info: BackendInfo): string {
   const kind = info.name === 'tensorflow' ? 'native' : info.simd ? 'simd' : 'no simd';
   const threads = `${info.threads} thread${info.threads === 1 ? '' : 's'}`;
   const fallback = info.fallbackReason ? `; fallback: ${info.fallbackReason}` : '';
-  return `[peer] tensor backend: ${info.name} (${kind}, ${threads}${fallback})`;
+  return `[peer] tensor backend: ${info.name} (${kind}, ${threads}${fallback}); kernels: ${defaultKernelsLabel()}`;
 }

@@ -11,7 +11,7 @@
  * to the true top-k.
  */
 export interface PeerKernels {
-  readonly name: 'reference' | 'simd';
+  readonly name: 'reference' | 'simd' | 'native';
 
   /**
    * Row-wise top-k. `scores`: [rows, cols]. Writes `outIndex`/`outScore`: [rows, k], each row sorted by the

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelHeap } from '../kernels/kernel-heap.js';
+import type { NativeKernels } from '../kernels/native-kernels.js';
 import type { PeerKernels } from '../kernels/peer-kernels.js';
 import { type ExpertSelection, productKeyTopk } from '../retrieval/product-key-topk.js';
 import { readTensorSync } from '../util/read-tensor.js';
@@ -18,8 +19,33 @@ export interface PeerQueries {
  * top-k kernel reads them without another copy. Shared keys: one plain 2-D matmul. Per-head keys: one matmul
  * per head over that head's (strided) queries, scattered back to token-major rows.
  */
-function scoreInto(q: tf.Tensor2D, keysT: tf.Tensor2D[], queries: PeerQueries, target: Float32Array): void {
+function scoreInto(
+  q: tf.Tensor2D,
+  keysT: tf.Tensor2D[],
+  queries: PeerQueries,
+  target: Float32Array,
+  kernels: PeerKernels,
+): void {
   const { tokens, heads } = queries;
+  const [shared] = keysT;
+  if (kernels.name === 'native' && keysT.length === 1 && shared && tf.getBackend() !== 'tensorflow') {
+    // Straight into the heap buffer top-k reads: no score tensor, no copy.
+    const { addon, threads } = kernels as NativeKernels;
+    const [half, n] = shared.shape;
+    addon.gemm(
+      tokens * heads,
+      n,
+      half,
+      readTensorSync(q),
+      false,
+      readTensorSync(shared),
+      false,
+      target,
+      false,
+      threads,
+    );
+    return;
+  }
   keysT.forEach((kt, kh) => {
     const [half, n] = kt.shape;
     const scores = tf.tidy(() => {
@@ -56,8 +82,8 @@ export function retrieveExperts(
   const ptr1 = heap.alloc(total * rows * 4);
   const ptr2 = heap.alloc(total * cols * 4);
   try {
-    scoreInto(queries.q1, keys.scoringKeys('rows'), queries, heap.f32(ptr1, total * rows));
-    scoreInto(queries.q2, keys.scoringKeys('cols'), queries, heap.f32(ptr2, total * cols));
+    scoreInto(queries.q1, keys.scoringKeys('rows'), queries, heap.f32(ptr1, total * rows), kernels);
+    scoreInto(queries.q2, keys.scoringKeys('cols'), queries, heap.f32(ptr2, total * cols), kernels);
     return productKeyTopk(
       kernels,
       heap.f32(ptr1, total * rows),

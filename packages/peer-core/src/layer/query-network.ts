@@ -134,7 +134,7 @@ export class QueryNetwork {
         tf.concat(parts.map((p) => p[1])),
       ];
     }) as [tf.Tensor2D, tf.Tensor1D];
-    const q = tf.matMul(x, weight).add(shift); // [B, d] x [d, 2*H*K/2] -> [B, H*K]
+    const q = fastMatMul(x, weight).add(shift); // [B, d] x [d, 2*H*K/2] -> [B, H*K]
     const [a, b] = tf.split(q, 2, 1);
     return [(a as tf.Tensor2D).reshape([rows, half]), (b as tf.Tensor2D).reshape([rows, half])]; // [B, H*K/2] -> [B*H, K/2]
   }

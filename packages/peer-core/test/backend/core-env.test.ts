@@ -5,11 +5,18 @@ import { PeerConfigError } from '../../src/errors/peer-error.js';
 describe('readCoreEnv', () => {
   it('parses the variables, treating empty ones as unset', () => {
     expect(
-      readCoreEnv({ PEER_BACKEND: 'cpu', PEER_WASM_THREADS: '2', PEER_LOG: 'silent', OTHER: 'x' }),
+      readCoreEnv({
+        PEER_BACKEND: 'cpu',
+        PEER_WASM_THREADS: '2',
+        PEER_LOG: 'silent',
+        PEER_KERNELS: 'simd',
+        OTHER: 'x',
+      }),
     ).toEqual({
       PEER_BACKEND: 'cpu',
       PEER_WASM_THREADS: 2,
       PEER_LOG: 'silent',
+      PEER_KERNELS: 'simd',
     });
     expect(readCoreEnv({ PEER_BACKEND: '', PEER_WASM_THREADS: '' })).toEqual({});
   });
@@ -20,6 +27,9 @@ describe('readCoreEnv', () => {
       /'PEER_WASM_THREADS' must be an integer >= 1, but got "-1"/,
     );
     expect(() => readCoreEnv({ PEER_LOG: 'loud' })).toThrow(/'PEER_LOG' must be one of/);
+    expect(() => readCoreEnv({ PEER_KERNELS: 'gpu' })).toThrow(
+      /'PEER_KERNELS' must be one of 'native', 'simd', 'reference', but got "gpu"/,
+    );
   });
 
   it('reads process.env by default', () => {

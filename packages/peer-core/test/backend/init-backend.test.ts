@@ -37,7 +37,9 @@ describe('initBackend', () => {
     expect(tf.getBackend()).toBe('cpu');
     expect(await initBackend({ log })).toBe(info);
     expect(await initBackend({ backend: 'cpu', log })).toBe(info);
-    expect(lines).toEqual(['[peer] tensor backend: cpu (no simd, 1 thread)']);
+    expect(lines).toEqual([
+      expect.stringMatching(/^\[peer\] tensor backend: cpu \(no simd, 1 thread\); kernels: /),
+    ]);
   });
 
   it('rejects an explicit request that conflicts with the running backend', async () => {
@@ -77,7 +79,9 @@ describe('initBackend', () => {
     const { lines, log } = logger();
     const info = await initBackend({ importModule: notInstalled, env: {}, log });
     expect(info).toEqual({ name: 'wasm', simd: true, threads: 1 });
-    expect(lines).toEqual(['[peer] tensor backend: wasm (simd, 1 thread)']);
+    expect(lines).toEqual([
+      '[peer] tensor backend: wasm (simd, 1 thread); kernels: native AVX2/FMA, 1 thread',
+    ]);
   });
 
   it('auto: with the real importer (tfjs-node cannot install here), picks wasm', async () => {
@@ -151,7 +155,7 @@ describe('initBackend with a tfjs-node stand-in', () => {
       const product = tf.matMul(tf.ones([2, 3]), tf.ones([3, 2]));
       expect(Array.from(await product.data())).toEqual([3, 3, 3, 3]);
       product.dispose();
-      expect(lines[0]).toMatch(/^\[peer\] tensor backend: tensorflow \(native, \d+ threads?\)$/);
+      expect(lines[0]).toMatch(/^\[peer\] tensor backend: tensorflow \(native, \d+ threads?\); kernels: /);
     } finally {
       await shutdownBackend();
       for (const kernel of tf.getKernelsForBackend('tensorflow'))

@@ -64,7 +64,9 @@ describe('wasm threads under Node', () => {
       env: { PEER_WASM_THREADS: '2' },
       log: (m) => lines.push(m),
     });
-    expect(lines).toEqual(['[peer] tensor backend: wasm (simd, 2 threads)']);
+    expect(lines).toEqual([
+      expect.stringMatching(/^\[peer\] tensor backend: wasm \(simd, 2 threads\); kernels: /),
+    ]);
     expect(info).toMatchObject({ name: 'wasm', simd: true, threads: 2 });
     expect(info.fallbackReason).toBeUndefined();
     expect(getThreadsCount()).toBe(2);

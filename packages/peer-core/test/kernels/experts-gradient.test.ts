@@ -4,6 +4,7 @@ import { createReferenceKernels } from '../../src/kernels/reference-kernels.js';
 import { createSimdKernels } from '../../src/kernels/simd-kernels.js';
 import { createRandom } from '../../src/util/random.js';
 import { type ExpertCase, makeCase, runBackward, runForward } from './experts-case.js';
+import { requireNativeKernels } from './native-helpers.js';
 
 const GELU_C = Math.sqrt(2 / Math.PI);
 
@@ -71,7 +72,7 @@ function tableGrads(kernels: PeerKernels, c: ExpertCase, coefU: Float32Array, co
 }
 
 describe('expert gradients vs finite differences (float64)', () => {
-  for (const kernels of [createSimdKernels(), createReferenceKernels()]) {
+  for (const kernels of [createSimdKernels(), createReferenceKernels(), requireNativeKernels()]) {
     it.each([0, 1] as const)(`${kernels.name}: activation %i`, (activation) => {
       const rng = createRandom(5 + activation);
       const c = makeCase(rng, { tokens: 3, slots: 5, d: 8, numExperts: 4, activation });

@@ -7,9 +7,12 @@ import { createSimdKernels } from '../../src/kernels/simd-kernels.js';
 import { createRandom } from '../../src/util/random.js';
 import { type ExpertCase, makeCase, moveToHeap, runBackward, runForward } from './experts-case.js';
 import { between, expectClose, expectSame } from './kernel-helpers.js';
+import { requireNativeKernels } from './native-helpers.js';
 
 const reference = createReferenceKernels();
 const simd = createSimdKernels();
+const native = requireNativeKernels();
+const nativeTwoThreads = requireNativeKernels(2);
 
 describe('expertsForward / expertsBackward', () => {
   const rng = createRandom(3);
@@ -28,23 +31,25 @@ describe('expertsForward / expertsBackward', () => {
   );
 
   it.each(cases)(
-    'tokens %i slots %i d %i experts %i act %i: SIMD matches reference',
+    'tokens %i slots %i d %i experts %i act %i: SIMD and native match reference',
     (tokens, slots, d, n, act) => {
       const c = makeCase(rng, { tokens, slots, d, numExperts: n, activation: act });
       const ref = runForward(reference, c);
-      const got = runForward(simd, c);
-      // Dot products: reference sums in float64, SIMD in float32 lanes; errors grow like sqrt(d) ulps.
-      const tol = 2e-6 * Math.sqrt(d);
-      expectClose(got.preact, ref.preact, tol, 'preact');
-      expectClose(got.out, ref.out, tol * 4, 'out');
-      // Same preact into both backwards, so act/act' agree exactly and only the w dot products differ.
+      // Same preact into every backward, so act/act' agree exactly and only the w dot products differ.
       const back = { ...c, preact: ref.preact };
       const rb = runBackward(reference, back);
-      const gb = runBackward(simd, back);
-      expectClose(gb.coefV, rb.coefV, 1e-7, 'coefV');
-      expectClose(gb.dgates, rb.dgates, tol, 'dgates');
-      expectClose(gb.coefU, rb.coefU, tol, 'coefU');
-      expectClose(gb.dx, rb.dx, tol * 4, 'dx');
+      for (const kernels of [simd, native]) {
+        const got = runForward(kernels, c);
+        // Dot products: reference sums in float64, the kernels in float32 lanes; errors grow like sqrt(d) ulps.
+        const tol = 2e-6 * Math.sqrt(d);
+        expectClose(got.preact, ref.preact, tol, `${kernels.name} preact`);
+        expectClose(got.out, ref.out, tol * 4, `${kernels.name} out`);
+        const gb = runBackward(kernels, back);
+        expectClose(gb.coefV, rb.coefV, 1e-7, `${kernels.name} coefV`);
+        expectClose(gb.dgates, rb.dgates, tol, `${kernels.name} dgates`);
+        expectClose(gb.coefU, rb.coefU, tol, `${kernels.name} coefU`);
+        expectClose(gb.dx, rb.dx, tol * 4, `${kernels.name} dx`);
+      }
     },
   );
 
@@ -93,8 +98,30 @@ describe('expertsForward / expertsBackward', () => {
     }
   });
 
+  it('native: two threads give bitwise the results of one (each token keeps its order of sums)', () => {
+    for (const act of [0, 1] as const) {
+      const c = makeCase(rng, { tokens: 64, slots: 128, d: 64, numExperts: 500, activation: act });
+      const one = runForward(native, c);
+      const two = runForward(nativeTwoThreads, c);
+      expectSame(two.out, one.out, 'out');
+      expectSame(two.preact, one.preact, 'preact');
+      const b1 = runBackward(native, { ...c, preact: one.preact });
+      const b2 = runBackward(nativeTwoThreads, { ...c, preact: one.preact });
+      for (const key of ['dx', 'dgates', 'coefU', 'coefV'] as const) expectSame(b2[key], b1[key], key);
+    }
+  });
+
+  it('native reads expert tables in the SIMD heap in place, with results equal to a plain copy', () => {
+    const c = makeCase(rng, { tokens: 20, slots: 16, d: 64, numExperts: 300, activation: 1 });
+    const plain = runForward(native, c);
+    const h = moveToHeap(native.heap, c, true);
+    const fwd = runForward(native, h, native.heap);
+    expectSame(fwd.out, plain.out, 'out');
+    expectSame(fwd.preact, plain.preact, 'preact');
+  });
+
   it('rejects out-of-range ids, bad activations and short arrays with typed errors', () => {
-    const kernels: PeerKernels[] = [simd, reference];
+    const kernels: PeerKernels[] = [simd, reference, native];
     for (const kernel of kernels) {
       const c: ExpertCase = makeCase(rng, { tokens: 3, slots: 2, d: 8, numExperts: 10, activation: 1 });
       c.ids[4] = 10;

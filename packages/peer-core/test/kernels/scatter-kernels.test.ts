@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { createReferenceKernels } from '../../src/kernels/reference-kernels.js';
 import { createSimdKernels } from '../../src/kernels/simd-kernels.js';
 import { createRandom } from '../../src/util/random.js';
-import { between, expectSame, ids, inHeap, uniform } from './kernel-helpers.js';
+import { between, expectClose, expectSame, ids, inHeap, uniform } from './kernel-helpers.js';
+import { requireNativeKernels } from './native-helpers.js';
 
 const reference = createReferenceKernels();
 const simd = createSimdKernels();
+const native = requireNativeKernels();
 
 describe('scatterRank1', () => {
   const rng = createRandom(21);
@@ -38,11 +40,15 @@ describe('scatterRank1', () => {
         count,
       );
       expectSame(inPlace, want);
+      // Native adds with fused multiply-adds (one rounding instead of two): equal to within an ulp per add.
+      const fused = start.slice();
+      native.scatterRank1(fused, d, rowOf, coef, vecs, vecOf, count);
+      expectClose(fused, want, 1e-6 * Math.max(1, Math.sqrt(count)), 'native');
     },
   );
 
   it('rejects a row or vector index outside its array', () => {
-    for (const kernels of [simd, reference]) {
+    for (const kernels of [simd, reference, native]) {
       const out = new Float32Array(8);
       expect(() =>
         kernels.scatterRank1(out, 4, new Int32Array([2]), new Float32Array([1]), out, new Int32Array([0]), 1),
