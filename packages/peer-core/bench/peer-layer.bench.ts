@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type BenchRow, runDenseCase, runPeerCases } from './peer-layer-cases.js';
@@ -57,4 +58,9 @@ for (const r of rows) {
       )} ${Math.round(r.tokens_per_s).toString().padStart(14)} ${r.peak_rss_mb.toFixed(0).padStart(13)}`,
   );
 }
-if (values.json) writeFileSync(values.json, `${JSON.stringify(rows, null, 2)}\n`);
+// npm runs workspace scripts inside the package: resolve --json against where npm was invoked (INIT_CWD).
+if (values.json)
+  writeFileSync(
+    resolve(process.env.INIT_CWD ?? process.cwd(), values.json),
+    `${JSON.stringify(rows, null, 2)}\n`,
+  );

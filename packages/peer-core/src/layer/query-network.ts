@@ -3,6 +3,7 @@ import { fastMatMul } from '../backend/fast-matmul.js';
 import type { PeerConfig } from '../config/peer-config.js';
 import { DerivedTensorCache } from '../util/derived-tensor-cache.js';
 import type { Random } from '../util/random.js';
+import { batchNormTrain } from './batch-norm-train.js';
 
 /** One half of the query network: `BN(x W)` for the first (or second) dKey/2 of every head's query. */
 class QueryHalf {
@@ -173,16 +174,12 @@ export class QueryNetwork {
       const scale = tf.rsqrt(movingVariance.add(eps)).mul(gamma);
       return projected.mul(scale).add(beta.sub(movingMean.mul(scale)));
     }
-    const { mean, variance } = tf.moments(projected, 0);
+    const { y, mean, variance } = batchNormTrain(projected, gamma, beta, eps);
     const m = this.config.batchNormMomentum;
     tf.tidy(() => {
-      movingMean.assign(movingMean.mul(m).add(mean.mul(1 - m)));
-      movingVariance.assign(movingVariance.mul(m).add(variance.mul(1 - m)));
+      movingMean.assign(movingMean.mul(m).add(tf.tensor1d(mean).mul(1 - m)));
+      movingVariance.assign(movingVariance.mul(m).add(tf.tensor1d(variance).mul(1 - m)));
     });
-    return projected
-      .sub(mean)
-      .mul(tf.rsqrt(variance.add(eps)))
-      .mul(gamma)
-      .add(beta);
+    return y;
   }
 }
