@@ -23,9 +23,10 @@ class Args {
   int64_t integer(size_t i, const char* name) {
     if (!ok_) return 0;
     double value = 0;
-    if (i >= argc_ || napi_get_value_double(env_, argv_[i], &value) != napi_ok || value != static_cast<int64_t>(value) ||
-        value < 0) {
-      fail(std::string(name) + " must be a non-negative integer");
+    // Sizes and counts become C ints: bound them by 2^31 - 1 (tables are addressed with 64-bit offsets).
+    if (i >= argc_ || napi_get_value_double(env_, argv_[i], &value) != napi_ok || !(value >= 0) ||
+        value > 2147483647.0 || value != static_cast<double>(static_cast<int64_t>(value))) {
+      fail(std::string(name) + " must be an integer in [0, 2^31)");
       return 0;
     }
     return static_cast<int64_t>(value);

@@ -92,7 +92,13 @@ describe('native gemm', () => {
       addon.gemm(2, 2, 2, f(4), false, new Int32Array(4) as unknown as Float32Array, false, f(4), false, 1),
     ).toThrow(/b must be a Float32Array/);
     expect(() => addon.gemm(-1, 2, 2, f(4), false, f(4), false, f(4), false, 1)).toThrow(
-      /m must be a non-negative/,
+      /m must be an integer in \[0, 2\^31\)/,
+    );
+    expect(() => addon.gemm(2 ** 31, 1, 1, f(4), false, f(4), false, f(4), false, 1)).toThrow(
+      /m must be an integer/,
+    );
+    expect(() => addon.gemm(1.5, 1, 1, f(4), false, f(4), false, f(4), false, 1)).toThrow(
+      /m must be an integer/,
     );
   });
 });
