@@ -4,9 +4,10 @@ import { defaultKernelThreads, defaultNativeAddon } from '../kernels/default-ker
 import { nativeProduct } from './native-matmul.js';
 
 /**
- * Matrix product whose forward and backward use only explicit `tf.transpose` + plain 2-D `tf.matMul`.
+ * Matrix product whose forward and backward products all run on the native GEMM where the default kernels
+ * are native, else as explicit `tf.transpose` + plain 2-D `tf.matMul` (see `product` below).
  *
- * On wasm only a plain, non-transposed 2-D matMul reaches XNNPACK; `transposeA`/`transposeB` take a
+ * Without native kernels: on wasm only a plain, non-transposed 2-D matMul reaches XNNPACK; `transposeA`/`transposeB` take a
  * scalar path at ~1 GFLOP/s, and `tf.matMul`'s own gradient uses exactly those. Measured on wasm
  * (1 thread, 2-core box shared with other jobs; test/backend/wasm-bench.test.ts, medians of 3 runs),
  * forward + backward of [1024x512]@[512x512]: tf.matMul 1024-1078 ms, fastMatMul 91-110 ms (9-12x);

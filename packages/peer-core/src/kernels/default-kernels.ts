@@ -44,7 +44,8 @@ export function defaultNativeAddon(): NativeAddon | undefined {
 /** The default kernels for the backend banner: which ones, and why native is not among them. */
 export function defaultKernelsLabel(): string {
   const k = defaultKernels();
-  const threads = `${defaultKernelThreads()} thread${defaultKernelThreads() === 1 ? '' : 's'}`;
+  const n = defaultKernelThreads();
+  const threads = `${n} thread${n === 1 ? '' : 's'}`;
   if (k.name === 'native') return `native AVX2/FMA, ${threads}`;
   const why = readCoreEnv().PEER_KERNELS ? 'PEER_KERNELS' : nativeUnavailableReason();
   return `${k.name === 'simd' ? 'wasm SIMD' : 'plain JS'}, ${threads}; not native: ${why}`;
