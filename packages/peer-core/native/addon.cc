@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "elementwise.h"
 #include "experts.h"
 #include "gemm.h"
 
@@ -171,6 +172,47 @@ napi_value ScatterRank1(napi_env env, napi_callback_info info) {
   return number(env, -1);
 }
 
+/** adamUpdate(params, grads, m, v, out, n, hyper): hyper = [lr, beta1, beta2, epsilon, 1/(1-beta1^t), 1/(1-beta2^t)]. */
+napi_value AdamUpdate(napi_env env, napi_callback_info info) {
+  Args args(env, info);
+  const int64_t n = args.integer(5, "n");
+  const float* params = args.f32(0, "params", n);
+  const float* grads = args.f32(1, "grads", n);
+  float* m = args.f32(2, "m", n);
+  float* v = args.f32(3, "v", n);
+  float* out = args.f32(4, "out", n);
+  const float* hyper = args.f32(6, "hyper", 6);
+  if (!args.ok()) return nullptr;
+  const peer::AdamStep step{hyper[0], hyper[1], hyper[2], hyper[3], hyper[4], hyper[5]};
+  peer::adamUpdate(step, params, grads, m, v, out, n);
+  return nullptr;
+}
+
+/** geluForward(x, out, t, n). */
+napi_value GeluForward(napi_env env, napi_callback_info info) {
+  Args args(env, info);
+  const int64_t n = args.integer(3, "n");
+  const float* x = args.f32(0, "x", n);
+  float* out = args.f32(1, "out", n);
+  float* t = args.f32(2, "t", n);
+  if (!args.ok()) return nullptr;
+  peer::geluForward(x, out, t, n);
+  return nullptr;
+}
+
+/** geluBackward(x, t, dy, dx, n). */
+napi_value GeluBackward(napi_env env, napi_callback_info info) {
+  Args args(env, info);
+  const int64_t n = args.integer(4, "n");
+  const float* x = args.f32(0, "x", n);
+  const float* t = args.f32(1, "t", n);
+  const float* dy = args.f32(2, "dy", n);
+  float* dx = args.f32(3, "dx", n);
+  if (!args.ok()) return nullptr;
+  peer::geluBackward(x, t, dy, dx, n);
+  return nullptr;
+}
+
 void define(napi_env env, napi_value exports, const char* name, napi_callback fn) {
   napi_value value;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, nullptr, &value);
@@ -188,5 +230,8 @@ NAPI_MODULE_INIT() {
   define(env, exports, "expertsForward", ExpertsForward);
   define(env, exports, "expertsBackward", ExpertsBackward);
   define(env, exports, "scatterRank1", ScatterRank1);
+  define(env, exports, "adamUpdate", AdamUpdate);
+  define(env, exports, "geluForward", GeluForward);
+  define(env, exports, "geluBackward", GeluBackward);
   return exports;
 }

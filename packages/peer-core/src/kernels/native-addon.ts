@@ -68,6 +68,20 @@ export interface NativeAddon {
     numRows: number,
     numVecs: number,
   ): number;
+  /** hyper = [lr, beta1, beta2, epsilon, 1 / (1 - beta1^t), 1 / (1 - beta2^t)]; `out` may be `params`. */
+  adamUpdate(
+    params: Float32Array,
+    grads: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    n: number,
+    hyper: Float32Array,
+  ): void;
+  /** out = GELU(x) (tanh approximation); t = the tanh, kept for the backward. */
+  geluForward(x: Float32Array, out: Float32Array, t: Float32Array, n: number): void;
+  /** dx = dy GELU'(x) from x and the forward's t. */
+  geluBackward(x: Float32Array, t: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
 }
 
 /** Where the build script writes the addon, relative to this file (src/kernels/). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { PeerError } from '../errors/peer-error.js';
 import type { PeerLayer } from '../layer/peer-layer.js';
+import { DenseAdam } from './dense-adam.js';
 import { SparseExpertAdam } from './sparse-expert-adam.js';
 import { parseTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './trainer-config.js';
 
@@ -46,14 +47,14 @@ export interface TrainHistory {
 }
 
 /**
- * Adam on a model: `tf.train.adam` for its tfjs variables and {@link SparseExpertAdam} for the expert tables
+ * Adam on a model: {@link DenseAdam} for its tfjs variables and {@link SparseExpertAdam} for the expert tables
  * of every PEER layer, same learning rate. Each step runs in `tf.tidy`; with `checkLeaks` a step that leaves
  * tensors behind throws.
  *
- * tfjs's AdamOptimizer keeps its moments by *position* in the gradient map, not by variable, so a variable
- * set that changes between steps (a task head used only for its task, a block frozen after growth) would mix
- * moments of different variables. The trainer therefore keeps one tfjs Adam per variable; it also gives
- * each variable its own bias-correction count, like PyTorch's per-parameter `step`.
+ * Moments are kept per variable, never by position in the gradient map (as tfjs's AdamOptimizer does), so a
+ * variable set that changes between steps (a task head used only for its task, a block frozen after growth)
+ * cannot mix moments of different variables; each variable also has its own bias-correction count, like
+ * PyTorch's per-parameter `step`.
  *
  * @example
  * const trainer = new Trainer(model, { learningRate: 3e-3 });
@@ -61,7 +62,7 @@ export interface TrainHistory {
  */
 export class Trainer {
   readonly config: TrainerConfig;
-  private readonly optimizers = new Map<tf.Variable, tf.Optimizer>();
+  private readonly adam: DenseAdam;
   private readonly sparse = new Map<PeerLayer, SparseExpertAdam>();
   private stepCount = 0;
 
@@ -70,6 +71,8 @@ export class Trainer {
     config: TrainerConfigInput = {},
   ) {
     this.config = parseTrainerConfig(config);
+    const { learningRate, beta1, beta2, epsilon } = this.config;
+    this.adam = new DenseAdam({ learningRate, beta1, beta2, epsilon });
   }
 
   /** Steps taken so far. */
@@ -91,6 +94,7 @@ export class Trainer {
     // otherwise be applied with this step's: start every step from an empty sink.
     for (const layer of layers) layer.gradients.drain();
     const before = tf.memory().numTensors;
+    // A variable's first step may create lasting state (caches derived from it), so only later steps are checked.
     let newState = false;
     let loss: tf.Scalar;
     try {
@@ -99,8 +103,8 @@ export class Trainer {
         for (const v of variables) {
           const grad = grads[v.name];
           if (!grad) continue; // not on this loss's path (another task's head)
-          newState = !this.optimizers.has(v) || newState;
-          this.optimizerFor(v).applyGradients({ [v.name]: grad });
+          newState = !this.adam.has(v) || newState;
+          this.adam.apply(v, grad);
         }
         for (const layer of layers) this.sparseFor(layer).step();
         return value;
@@ -172,21 +176,10 @@ export class Trainer {
     };
   }
 
-  /** Frees the optimizer state (tfjs moment variables); the model is not touched. */
+  /** Frees the optimizer state (moments); the model is not touched. */
   dispose(): void {
-    for (const opt of this.optimizers.values()) opt.dispose();
-    this.optimizers.clear();
+    this.adam.clear();
     this.sparse.clear();
-  }
-
-  private optimizerFor(v: tf.Variable): tf.Optimizer {
-    let opt = this.optimizers.get(v);
-    if (!opt) {
-      const { learningRate, beta1, beta2, epsilon } = this.config;
-      opt = tf.train.adam(learningRate, beta1, beta2, epsilon);
-      this.optimizers.set(v, opt);
-    }
-    return opt;
   }
 
   private sparseFor(layer: PeerLayer): SparseExpertAdam {

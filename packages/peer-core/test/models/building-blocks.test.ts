@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.js';
+import { defaultNativeAddon } from '../../src/kernels/default-kernels.js';
 import { CausalSelfAttention } from '../../src/models/causal-attention.js';
-import { gelu } from '../../src/models/gelu.js';
+import { composedGelu, gelu } from '../../src/models/gelu.js';
 import { LayerNorm } from '../../src/models/layer-norm.js';
 import { createRandom } from '../../src/util/random.js';
 import {
@@ -23,14 +24,48 @@ const f64 = (t: tf.Tensor) => Float64Array.from(t.dataSync());
 const randn = (n: number, seed: number, std = 1) => createRandom(seed).fillNormal(new Float32Array(n), std);
 
 describe('gelu', () => {
-  it('matches the tanh-approximation formula and its numeric derivative', () => {
+  // 41 values: five AVX2 blocks of 8 and a scalar tail on the native path.
+  it.each([
+    ['default (native one-op where the addon is built)', gelu],
+    ['composed tfjs ops', composedGelu],
+  ])('%s matches the tanh-approximation formula and its numeric derivative', (_, f) => {
+    expect(defaultNativeAddon()).toBeDefined(); // the first case must exercise the native op
     const xs = Float32Array.from({ length: 41 }, (_, i) => -4 + i * 0.2);
     const x = tf.tensor1d(xs);
-    expect(maxRelError(gelu(x).dataSync(), Array.from(xs, geluScalar))).toBeLessThan(1e-6);
-    const dx = tf.grad((t: tf.Tensor) => gelu(t).sum())(x);
+    expect(maxRelError(f(x).dataSync(), Array.from(xs, geluScalar))).toBeLessThan(1e-6);
+    const dx = tf.grad((t: tf.Tensor) => f(t).sum())(x);
     const numeric = Array.from(xs, (a) => (geluScalar(a + 1e-5) - geluScalar(a - 1e-5)) / 2e-5);
     expect(maxRelError(dx.dataSync(), numeric)).toBeLessThan(1e-4);
     tf.dispose([x, dx]);
+  });
+
+  it('native op: value and gradient of a [64, 37] activation, saturated tails included, equal float64', () => {
+    const xs = randn(64 * 37, 5, 3);
+    xs.set([0, -0, 1e-6, -1e-6, 12, -12, 40, -40, 95, -95, 1e4, -1e4]);
+    const x = tf.tensor2d(xs, [64, 37]);
+    const w = randn(64 * 37, 6); // loss = sum(gelu(x) * w), so dx = w * gelu'(x)
+    const dGelu = (a: number) => {
+      const c = Math.sqrt(2 / Math.PI);
+      const t = Math.tanh(c * (a + 0.044715 * a ** 3));
+      return 0.5 * (1 + t) + 0.5 * a * (1 - t * t) * c * (1 + 3 * 0.044715 * a * a);
+    };
+    const before = tf.memory().numTensors;
+    const y = gelu(x);
+    const dx = tf.grad((t: tf.Tensor) =>
+      gelu(t)
+        .mul(tf.tensor2d(w, [64, 37]))
+        .sum(),
+    )(x);
+    expect(maxRelError(y.dataSync(), Array.from(xs, geluScalar))).toBeLessThan(1e-6);
+    expect(
+      maxRelError(
+        dx.dataSync(),
+        Array.from(xs, (a, i) => dGelu(a) * (w[i] ?? 0)),
+      ),
+    ).toBeLessThan(1e-5);
+    tf.dispose([y, dx]);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
   });
 });
 

@@ -114,7 +114,7 @@ describe('Trainer', () => {
     expect(bitsEqual(model.input.weight.dataSync() as Float32Array, inputBefore)).toBe(false);
   });
 
-  it('leaves a task head without gradient untouched (one tfjs Adam per variable)', async () => {
+  it('leaves a task head without gradient untouched (Adam moments kept per variable)', async () => {
     const model = classifier({ taskHeads: 2 });
     const trainer = keep(new Trainer(model, { learningRate: 1e-2 }));
     await trainer.fit({
