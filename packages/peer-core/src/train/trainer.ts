@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { PeerError } from '../errors/peer-error.js';
+import { defaultNativeAddon } from '../kernels/default-kernels.js';
 import type { PeerLayer } from '../layer/peer-layer.js';
-import { DenseAdam } from './dense-adam.js';
+import { DenseAdam, type VariableAdam } from './dense-adam.js';
 import { SparseExpertAdam } from './sparse-expert-adam.js';
+import { TfjsAdam } from './tfjs-adam.js';
 import { parseTrainerConfig, type TrainerConfig, type TrainerConfigInput } from './trainer-config.js';
 
 /** What the trainer needs from a model: its tfjs variables and its PEER layers (whose experts it steps). */
@@ -47,9 +49,9 @@ export interface TrainHistory {
 }
 
 /**
- * Adam on a model: {@link DenseAdam} for its tfjs variables and {@link SparseExpertAdam} for the expert tables
- * of every PEER layer, same learning rate. Each step runs in `tf.tidy`; with `checkLeaks` a step that leaves
- * tensors behind throws.
+ * Adam on a model: for its tfjs variables {@link DenseAdam} (native kernels) or {@link TfjsAdam} (without them),
+ * for the expert tables of every PEER layer {@link SparseExpertAdam}, same learning rate. Each step runs in
+ * `tf.tidy`; with `checkLeaks` a step that leaves tensors behind throws.
  *
  * Moments are kept per variable, never by position in the gradient map (as tfjs's AdamOptimizer does), so a
  * variable set that changes between steps (a task head used only for its task, a block frozen after growth)
@@ -62,7 +64,7 @@ export interface TrainHistory {
  */
 export class Trainer {
   readonly config: TrainerConfig;
-  private readonly adam: DenseAdam;
+  private readonly adam: VariableAdam;
   private readonly sparse = new Map<PeerLayer, SparseExpertAdam>();
   private stepCount = 0;
 
@@ -72,7 +74,14 @@ export class Trainer {
   ) {
     this.config = parseTrainerConfig(config);
     const { learningRate, beta1, beta2, epsilon } = this.config;
-    this.adam = new DenseAdam({ learningRate, beta1, beta2, epsilon });
+    const adam = { learningRate, beta1, beta2, epsilon };
+    const addon = tf.getBackend() === 'tensorflow' ? undefined : defaultNativeAddon();
+    this.adam = addon ? new DenseAdam(adam, addon) : new TfjsAdam(adam);
+  }
+
+  /** Which Adam steps the tfjs variables: the native fused pass or tfjs's optimizer. */
+  get denseAdam(): 'native' | 'tfjs' {
+    return this.adam instanceof DenseAdam ? 'native' : 'tfjs';
   }
 
   /** Steps taken so far. */

@@ -133,6 +133,10 @@ describe('Trainer', () => {
     expect(bitsEqual(model.heads[1]?.weight.dataSync() as Float32Array, head1)).toBe(false);
   });
 
+  it('steps tfjs variables with the native fused Adam where the kernels are native', () => {
+    expect(keep(new Trainer(classifier())).denseAdam).toBe('native');
+  });
+
   it('takes Adam steps: the first moves each weight by ~lr against its gradient sign', () => {
     const model = classifier({ ffn: 'dense' });
     const loss = classifierObjective(model, train, { batchSize: 16, seed: 3 });
