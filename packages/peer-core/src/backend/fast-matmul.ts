@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { PeerShapeError } from '../errors/peer-error.js';
 import { defaultKernelThreads, defaultNativeAddon } from '../kernels/default-kernels.js';
-import { nativeProduct } from './native-matmul.js';
+import { matMulGradients } from './matmul-gradients.js';
+import { nativeMatMul } from './native-matmul.js';
 
 /**
  * Matrix product whose forward and backward products all run on the native GEMM where the default kernels
- * are native, else as explicit `tf.transpose` + plain 2-D `tf.matMul` (see `product` below).
+ * are native (a registered kernel, {@link nativeMatMul}), else as explicit `tf.transpose` + plain 2-D
+ * `tf.matMul` (see `product` below).
  *
  * Without native kernels: on wasm only a plain, non-transposed 2-D matMul reaches XNNPACK; `transposeA`/`transposeB` take a
  * scalar path at ~1 GFLOP/s, and `tf.matMul`'s own gradient uses exactly those. Measured on wasm
@@ -31,31 +33,25 @@ export function fastMatMul(
       `fastMatMul() inner dimensions must agree, but a${transposeA ? 'ᵀ' : ''} is [${a.shape}] and b${transposeB ? 'ᵀ' : ''} is [${b.shape}]`,
     );
   }
+  const addon = nativeAddon();
+  if (addon) return nativeMatMul(addon, a, b, transposeA, transposeB, defaultKernelThreads());
   return variants[(transposeA ? 2 : 0) + (transposeB ? 1 : 0)]?.(a, b) as tf.Tensor2D;
 }
+
+/** The native addon where the default kernels are native; tfjs-node keeps its own BLAS matMul. */
+const nativeAddon = () => (tf.getBackend() === 'tensorflow' ? undefined : defaultNativeAddon());
 
 type Product = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /** `x` itself, or `xᵀ` as an explicit transpose (a copy XNNPACK can then read contiguously). */
 const maybeT = (x: tf.Tensor2D, t: boolean): tf.Tensor2D => (t ? tf.transpose(x) : x);
 
-/**
- * op(x) op(y) on the native GEMM where the default kernels are native (it reads transposed operands as fast as
- * plain ones), else as an explicit transpose + plain matMul. tfjs-node keeps its own BLAS matMul.
- */
+/** op(x) op(y) as an explicit transpose + plain matMul (the path without native kernels). */
 function product(x: tf.Tensor2D, y: tf.Tensor2D, tx: boolean, ty: boolean): tf.Tensor2D {
-  const addon = tf.getBackend() === 'tensorflow' ? undefined : defaultNativeAddon();
-  if (addon) return nativeProduct(addon, x, y, tx, ty, defaultKernelThreads());
   return tf.matMul(maybeT(x, tx), maybeT(y, ty));
 }
 
-/**
- * One customGrad per (transposeA, transposeB), with the textbook gradients of C = op(A) op(B):
- * - C = A B:    dA = dC Bᵀ,    dB = Aᵀ dC
- * - C = Aᵀ B:   dA = B dCᵀ,    dB = A dC
- * - C = A Bᵀ:   dA = dC B,     dB = dCᵀ A
- * - C = Aᵀ Bᵀ:  dA = Bᵀ dCᵀ,   dB = dCᵀ Aᵀ
- */
+/** One customGrad per (transposeA, transposeB), with the gradients of {@link matMulGradients}. */
 function variant(transposeA: boolean, transposeB: boolean): Product {
   // customGrad passes inputs and the save function as one untyped rest list: (a, b, save).
   const forward = tf.customGrad((...args) => {
@@ -65,11 +61,8 @@ function variant(transposeA: boolean, transposeB: boolean): Product {
       value: product(x, y, transposeA, transposeB),
       gradFunc: (dy, saved) => {
         const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const dc = dy as tf.Tensor2D;
-        if (!transposeA && !transposeB) return [product(dc, sb, false, true), product(sa, dc, true, false)];
-        if (transposeA && !transposeB) return [product(sb, dc, false, true), product(sa, dc, false, false)];
-        if (!transposeA && transposeB) return [product(dc, sb, false, false), product(dc, sa, true, false)];
-        return [product(sb, dc, true, true), product(dc, sa, true, true)];
+        const grads = matMulGradients(sa, sb, dy as tf.Tensor2D, transposeA, transposeB, product);
+        return [grads.a(), grads.b()];
       },
     };
   });

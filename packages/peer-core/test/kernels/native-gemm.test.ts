@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fastMatMul, initBackend, shutdownBackend } from '../../src/backend/index.js';
+import { NATIVE_MATMUL } from '../../src/backend/native-matmul.js';
 import { defaultNativeAddon } from '../../src/kernels/default-kernels.js';
 import { createRandom } from '../../src/util/random.js';
 import { expectClose, expectSame, uniform } from './kernel-helpers.js';
-import { requireNativeAddon } from './native-helpers.js';
+import { requireNativeAddon, TRANSPOSES } from './native-helpers.js';
 
 const addon = requireNativeAddon();
 const rng = createRandom(41);
@@ -113,12 +114,22 @@ describe('fastMatMul on the native kernels', () => {
     expect(defaultNativeAddon()).toBe(addon);
   });
 
-  for (const [ta, tb] of [
-    [false, false],
-    [true, false],
-    [false, true],
-    [true, true],
-  ] as const) {
+  it('runs as a kernel whose gradient computes only the products on a path to what is differentiated', async () => {
+    const a = tf.tensor2d(uniform(rng, 6 * 5), [6, 5]);
+    const b = tf.tensor2d(uniform(rng, 5 * 4), [5, 4]);
+    const products = async (f: () => tf.Tensor) => {
+      const info = await tf.profile(() => tf.tidy(f));
+      return info.kernels.filter((k) => k.name === NATIVE_MATMUL).length;
+    };
+    const loss = (x: tf.Tensor, y: tf.Tensor) => fastMatMul(x as tf.Tensor2D, y as tf.Tensor2D).sum();
+    expect(await products(() => loss(a, b))).toBe(1);
+    expect(await products(() => tf.grad((y) => loss(a, y))(b))).toBe(2); // forward + dB, no dA
+    expect(await products(() => tf.grad((x) => loss(x, b))(a))).toBe(2); // forward + dA, no dB
+    expect(await products(() => tf.grads(loss)([a, b])[0] as tf.Tensor)).toBe(3);
+    tf.dispose([a, b]);
+  });
+
+  for (const [ta, tb] of TRANSPOSES) {
     it(`transposeA=${ta} transposeB=${tb}: value and both gradients equal tf.matMul's at [70x130]x[130x40]`, () => {
       const [m, k, n] = [70, 130, 40];
       const a = tf.tensor2d(uniform(rng, m * k), ta ? [k, m] : [m, k]);

@@ -20,3 +20,11 @@ export function requireNativeAddon(): NativeAddon {
 export function requireNativeKernels(threads: 1 | 2 = 1): NativeKernels {
   return createNativeKernels(requireNativeAddon(), createSimdKernels(), threads);
 }
+
+/** Every (transposeA, transposeB) combination of a product. */
+export const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
