@@ -44,8 +44,11 @@ const msPer = (f: () => void): number => {
   for (let i = 0; i < REPS; i++) tf.tidy(f);
   return (performance.now() - t0) / REPS;
 };
-const adamStep = (adam: TfjsAdam | DenseAdam) => () =>
-  vars.forEach((v, i) => adam.apply(v, grads[i] as tf.Tensor));
+const adamStep = (adam: TfjsAdam | DenseAdam) => () => {
+  vars.forEach((v, i) => {
+    adam.apply(v, grads[i] as tf.Tensor);
+  });
+};
 const geluStep = (f: (t: tf.Tensor) => tf.Tensor) => () => {
   tf.grad((t: tf.Tensor) => f(t).mul(w).sum())(x);
 };

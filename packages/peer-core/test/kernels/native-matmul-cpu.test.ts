@@ -35,7 +35,9 @@ describe('fastMatMul on the native kernels, cpu backend', () => {
       const got = run((x, y) => fastMatMul(x, y, ta, tb));
       const want = run((x, y) => tf.matMul(x, y, ta, tb));
       got.forEach((values, i) => {
-        values.forEach((v, j) => expect(v).toBeCloseTo(want[i]?.[j] ?? Number.NaN, 4));
+        values.forEach((v, j) => {
+          expect(v).toBeCloseTo(want[i]?.[j] ?? Number.NaN, 4);
+        });
       });
       tf.dispose([a, b]);
     }
