@@ -9,6 +9,7 @@
 #include "elementwise.h"
 #include "experts.h"
 #include "gemm.h"
+#include "layer-norm.h"
 
 namespace {
 
@@ -31,6 +32,18 @@ class Args {
       return 0;
     }
     return static_cast<int64_t>(value);
+  }
+
+  /** A finite non-negative number (epsilons). */
+  double positive(size_t i, const char* name) {
+    if (!ok_) return 0;
+    double value = 0;
+    if (i >= argc_ || napi_get_value_double(env_, argv_[i], &value) != napi_ok || !(value >= 0) ||
+        value > 1e30) {
+      fail(std::string(name) + " must be a finite number >= 0");
+      return 0;
+    }
+    return value;
   }
 
   bool boolean(size_t i, const char* name) {
@@ -213,6 +226,38 @@ napi_value GeluBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+/** layerNormForward(x, gamma, beta, out, xhat, rstd, rows, cols, eps). */
+napi_value LayerNormForward(napi_env env, napi_callback_info info) {
+  Args args(env, info);
+  const int64_t rows = args.integer(6, "rows"), cols = args.integer(7, "cols");
+  const double eps = args.positive(8, "eps");
+  const float* x = args.f32(0, "x", rows * cols);
+  const float* gamma = args.f32(1, "gamma", cols);
+  const float* beta = args.f32(2, "beta", cols);
+  float* out = args.f32(3, "out", rows * cols);
+  float* xhat = args.f32(4, "xhat", rows * cols);
+  float* rstd = args.f32(5, "rstd", rows);
+  if (!args.ok()) return nullptr;
+  peer::layerNormForward(x, gamma, beta, out, xhat, rstd, rows, cols, static_cast<float>(eps));
+  return nullptr;
+}
+
+/** layerNormBackward(dy, xhat, rstd, gamma, dx, dgamma, dbeta, rows, cols). */
+napi_value LayerNormBackward(napi_env env, napi_callback_info info) {
+  Args args(env, info);
+  const int64_t rows = args.integer(7, "rows"), cols = args.integer(8, "cols");
+  const float* dy = args.f32(0, "dy", rows * cols);
+  const float* xhat = args.f32(1, "xhat", rows * cols);
+  const float* rstd = args.f32(2, "rstd", rows);
+  const float* gamma = args.f32(3, "gamma", cols);
+  float* dx = args.f32(4, "dx", rows * cols);
+  float* dgamma = args.f32(5, "dgamma", cols);
+  float* dbeta = args.f32(6, "dbeta", cols);
+  if (!args.ok()) return nullptr;
+  peer::layerNormBackward(dy, xhat, rstd, gamma, dx, dgamma, dbeta, rows, cols);
+  return nullptr;
+}
+
 void define(napi_env env, napi_value exports, const char* name, napi_callback fn) {
   napi_value value;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, nullptr, &value);
@@ -233,5 +278,7 @@ NAPI_MODULE_INIT() {
   define(env, exports, "adamUpdate", AdamUpdate);
   define(env, exports, "geluForward", GeluForward);
   define(env, exports, "geluBackward", GeluBackward);
+  define(env, exports, "layerNormForward", LayerNormForward);
+  define(env, exports, "layerNormBackward", LayerNormBackward);
   return exports;
 }

@@ -82,6 +82,30 @@ export interface NativeAddon {
   geluForward(x: Float32Array, out: Float32Array, t: Float32Array, n: number): void;
   /** dx = dy GELU'(x) from x and the forward's t. */
   geluBackward(x: Float32Array, t: Float32Array, dy: Float32Array, dx: Float32Array, n: number): void;
+  /** Rows of x [rows, cols]: xhat = (x - mean) rstd, out = xhat gamma + beta; xhat and rstd [rows] kept. */
+  layerNormForward(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    out: Float32Array,
+    xhat: Float32Array,
+    rstd: Float32Array,
+    rows: number,
+    cols: number,
+    epsilon: number,
+  ): void;
+  /** dx, dgamma, dbeta (overwritten) of the forward above, from its xhat and rstd. */
+  layerNormBackward(
+    dy: Float32Array,
+    xhat: Float32Array,
+    rstd: Float32Array,
+    gamma: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    rows: number,
+    cols: number,
+  ): void;
 }
 
 /** Where the build script writes the addon, relative to this file (src/kernels/). */

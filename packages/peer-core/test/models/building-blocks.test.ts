@@ -4,7 +4,7 @@ import { initBackend } from '../../src/backend/index.js';
 import { defaultNativeAddon } from '../../src/kernels/default-kernels.js';
 import { CausalSelfAttention } from '../../src/models/causal-attention.js';
 import { composedGelu, gelu } from '../../src/models/gelu.js';
-import { LayerNorm } from '../../src/models/layer-norm.js';
+import { composedLayerNorm, LayerNorm } from '../../src/models/layer-norm.js';
 import { createRandom } from '../../src/util/random.js';
 import {
   type AttentionParams,
@@ -12,6 +12,7 @@ import {
   dot,
   geluScalar,
   layerNorm,
+  layerNormGradients,
   maxRelError,
   numericGradient,
 } from './naive-reference.js';
@@ -70,32 +71,88 @@ describe('gelu', () => {
 });
 
 describe('LayerNorm', () => {
-  it('forward and gradients (input, gain, bias) match a float64 reference', () => {
-    const [n, d] = [3, 6];
-    const norm = new LayerNorm(d, 1e-5);
-    norm.gamma.assign(tf.tensor1d(randn(d, 2)));
-    norm.beta.assign(tf.tensor1d(randn(d, 3)));
-    const xs = randn(n * d, 1);
-    const w = Float64Array.from(randn(n * d, 4)); // loss = sum(LN(x) * w)
-    const x = Float64Array.from(xs);
-    const gamma = f64(norm.gamma);
-    const beta = f64(norm.beta);
-    const ref = () => dot(layerNorm(x, n, d, gamma, beta, 1e-5), w);
+  // Widths 6 (the native op's scalar tail only) and 37 (four AVX2 blocks of 8 and a tail).
+  it.each([
+    ['default (native one-op where the addon is built)', 6, false],
+    ['default (native one-op where the addon is built)', 37, false],
+    ['composed tfjs ops', 37, true],
+  ])(
+    '%s, width %i: forward and gradients (input, gain, bias) match a float64 reference',
+    (_, d, composed) => {
+      expect(defaultNativeAddon()).toBeDefined(); // the default cases must exercise the native op
+      const n = 3;
+      const norm = new LayerNorm(d, 1e-5);
+      norm.gamma.assign(tf.tensor1d(randn(d, 2)));
+      norm.beta.assign(tf.tensor1d(randn(d, 3)));
+      const apply = (t: tf.Tensor2D) =>
+        composed ? composedLayerNorm(t, norm.gamma, norm.beta, 1e-5) : norm.apply(t);
+      const xs = randn(n * d, 1);
+      const w = Float64Array.from(randn(n * d, 4)); // loss = sum(LN(x) * w)
+      const x = Float64Array.from(xs);
+      const gamma = f64(norm.gamma);
+      const beta = f64(norm.beta);
+      const ref = () => dot(layerNorm(x, n, d, gamma, beta, 1e-5), w);
 
-    const xt = tf.tensor2d(xs, [n, d]);
-    expect(maxRelError(norm.apply(xt).dataSync(), layerNorm(x, n, d, gamma, beta, 1e-5))).toBeLessThan(1e-5);
-    const wt = tf.tensor2d(Float32Array.from(w), [n, d]);
-    const loss = (input: tf.Tensor2D) => norm.apply(input).mul(wt).sum() as tf.Scalar;
-    const dx = tf.grad((input: tf.Tensor) => loss(input as tf.Tensor2D))(xt);
-    const { grads } = tf.variableGrads(() => loss(xt), norm.variables());
-    expect(maxRelError(dx.dataSync(), numericGradient(x, ref))).toBeLessThan(1e-3);
-    expect(maxRelError(grads[norm.gamma.name]?.dataSync() ?? [], numericGradient(gamma, ref))).toBeLessThan(
-      1e-4,
+      const xt = tf.tensor2d(xs, [n, d]);
+      const wt = tf.tensor2d(Float32Array.from(w), [n, d]);
+      const before = tf.memory().numTensors;
+      const y = apply(xt);
+      expect(maxRelError(y.dataSync(), layerNorm(x, n, d, gamma, beta, 1e-5))).toBeLessThan(1e-5);
+      const loss = (input: tf.Tensor2D) => apply(input).mul(wt).sum() as tf.Scalar;
+      const dx = tf.grad((input: tf.Tensor) => loss(input as tf.Tensor2D))(xt);
+      const { value, grads } = tf.variableGrads(() => loss(xt), norm.variables());
+      expect(maxRelError(dx.dataSync(), numericGradient(x, ref))).toBeLessThan(1e-3);
+      expect(maxRelError(grads[norm.gamma.name]?.dataSync() ?? [], numericGradient(gamma, ref))).toBeLessThan(
+        1e-4,
+      );
+      expect(maxRelError(grads[norm.beta.name]?.dataSync() ?? [], numericGradient(beta, ref))).toBeLessThan(
+        1e-4,
+      );
+      tf.dispose([y, dx, value, ...Object.values(grads)]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([xt, wt]);
+      norm.dispose();
+    },
+  );
+
+  it('native op on a [128, 400] activation equals float64, rows far from zero included', () => {
+    const [n, d] = [128, 400];
+    const norm = new LayerNorm(d);
+    norm.gamma.assign(tf.tensor1d(randn(d, 12)));
+    norm.beta.assign(tf.tensor1d(randn(d, 13)));
+    const xs = randn(n * d, 11, 2);
+    // Row 0 sits at 1e3 with spread 0.5: plain float32 sums lose its deviations (tfjs's moments: ~6e-4
+    // error), so the native op sums x - x[0].
+    for (let j = 0; j < d; j++) xs[j] = 1000 + (xs[j] ?? 0) / 4;
+    const ws = randn(n * d, 14);
+    const x = tf.tensor2d(xs, [n, d]);
+    const w = tf.tensor2d(ws, [n, d]);
+    const before = tf.memory().numTensors;
+    const outputs = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => norm.apply(x).mul(w).sum() as tf.Scalar,
+        norm.variables(),
+      );
+      const gx = tf.grad((t: tf.Tensor) =>
+        norm
+          .apply(t as tf.Tensor2D)
+          .mul(w)
+          .sum(),
+      )(x);
+      return [norm.apply(x), gx, grads[norm.gamma.name], grads[norm.beta.name], value];
+    });
+    const [y, dx, dgamma, dbeta] = outputs.map((t) => Float64Array.from(t?.dataSync() ?? []));
+    tf.dispose(outputs.filter((t) => t !== undefined));
+    expect(tf.memory().numTensors).toBe(before);
+    const [x64, gamma64] = [Float64Array.from(xs), f64(norm.gamma)];
+    const ref = layerNormGradients(x64, n, d, gamma64, Float64Array.from(ws), norm.epsilon);
+    expect(maxRelError(y ?? [], layerNorm(x64, n, d, gamma64, f64(norm.beta), norm.epsilon))).toBeLessThan(
+      1e-5,
     );
-    expect(maxRelError(grads[norm.beta.name]?.dataSync() ?? [], numericGradient(beta, ref))).toBeLessThan(
-      1e-4,
-    );
-    tf.dispose([xt, wt, dx, ...Object.values(grads)]);
+    expect(maxRelError(dx ?? [], ref.dx)).toBeLessThan(1e-4);
+    expect(maxRelError(dgamma ?? [], ref.dgamma)).toBeLessThan(1e-5);
+    expect(maxRelError(dbeta ?? [], ref.dbeta)).toBeLessThan(1e-5);
+    tf.dispose([x, w]);
     norm.dispose();
   });
 });

@@ -50,6 +50,36 @@ export function layerNorm(
   return out;
 }
 
+/** Gradients of sum(layerNorm(x) * w) in x, gamma and beta, in closed form (float64). */
+export function layerNormGradients(
+  x: Float64Array,
+  n: number,
+  d: number,
+  gamma: Float64Array,
+  w: Float64Array,
+  eps: number,
+) {
+  const dx = new Float64Array(n * d);
+  const dgamma = new Float64Array(d);
+  const dbeta = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const row = x.subarray(i * d, (i + 1) * d);
+    const mean = row.reduce((a, b) => a + b, 0) / d;
+    const rstd = 1 / Math.sqrt(row.reduce((a, b) => a + (b - mean) ** 2, 0) / d + eps);
+    const xhat = Array.from(row, (v) => (v - mean) * rstd);
+    const g = xhat.map((_, j) => (w[i * d + j] ?? 0) * (gamma[j] ?? 0));
+    const meanG = g.reduce((a, b) => a + b, 0) / d;
+    const meanGX = g.reduce((a, b, j) => a + b * (xhat[j] ?? 0), 0) / d;
+    for (let j = 0; j < d; j++) {
+      const h = xhat[j] ?? 0;
+      dx[i * d + j] = rstd * ((g[j] ?? 0) - meanG - h * meanGX);
+      dgamma[j] = (dgamma[j] ?? 0) + (w[i * d + j] ?? 0) * h;
+      dbeta[j] = (dbeta[j] ?? 0) + (w[i * d + j] ?? 0);
+    }
+  }
+  return { dx, dgamma, dbeta };
+}
+
 export interface AttentionParams {
   d: number;
   heads: number;
