@@ -61,6 +61,9 @@ const grow = (seed: number) => new FreezeAndGrowPlugin({ rows: GROW_ROWS, seed }
 /** Freeze-and-grow whose new sub-keys stay at their k-means placement (against routing drift). */
 const growFixedKeys = (seed: number) =>
   new FreezeAndGrowPlugin({ rows: GROW_ROWS, seed, freezeNewKeys: true });
+/** Fixed new sub-keys sized to claim 90% of their cluster's queries from the old keys (`claimShare`). */
+const growClaimingKeys = (seed: number) =>
+  new FreezeAndGrowPlugin({ rows: GROW_ROWS, seed, freezeNewKeys: true, claimShare: 0.9 });
 
 const spec = (
   id: string,
@@ -224,6 +227,9 @@ export const METHODS: readonly MethodSpec[] = [
   // Routing drift: the same PEER runs with each stream's new sub-keys fixed where k-means put them.
   spec('candidate:freeze-and-grow+fixed-keys', 'freeze-and-grow+fixed-keys', 'peer', 0, (seed) => [
     growFixedKeys(seed),
+  ]),
+  spec('candidate:freeze-and-grow+claiming-keys', 'freeze-and-grow+claiming-keys', 'peer', 0, (seed) => [
+    growClaimingKeys(seed),
   ]),
   withPrototypes(
     {

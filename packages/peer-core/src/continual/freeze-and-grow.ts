@@ -26,6 +26,8 @@ export const freezeAndGrowOptionsSchema = z
     freezeSharedHead: z.boolean().default(false),
     /** Keep each stream's new sub-keys at their k-means placement (see `GrowOptions.freezeNewKeys`). */
     freezeNewKeys: z.boolean().default(false),
+    /** Size new sub-keys to claim this share of their cluster's queries (see `GrowOptions.claimShare`). */
+    claimShare: z.number().gt(0).lte(1).optional(),
     seed: z.number().int().default(0),
   })
   .strict();
@@ -51,7 +53,7 @@ export class FreezeAndGrowPlugin implements ContinualPlugin {
   }
 
   describe(): PluginDescription {
-    const { rows, sampleSize, expertOutputStd, freezeSharedHead, freezeNewKeys } = this.options;
+    const { rows, sampleSize, expertOutputStd, freezeSharedHead, freezeNewKeys, claimShare } = this.options;
     return {
       name: this.name,
       settings: {
@@ -60,6 +62,7 @@ export class FreezeAndGrowPlugin implements ContinualPlugin {
         expertOutputStd: expertOutputStd ?? null,
         freezeSharedHead,
         freezeNewKeys,
+        claimShare: claimShare ?? null,
       },
     };
   }
@@ -92,13 +95,14 @@ export class FreezeAndGrowPlugin implements ContinualPlugin {
       layers.forEach((layer, l) => {
         const inputs = peerLayerInputs(model, sample, l + 1);
         try {
-          const { expertOutputStd } = this.options;
+          const { expertOutputStd, claimShare } = this.options;
           ranges.push(
             growLayer(layer, {
               rows: this.options.rows,
               freezeNewKeys: this.options.freezeNewKeys,
               ...(inputs[l] ? { sample: inputs[l] } : {}),
               ...(expertOutputStd === undefined ? {} : { expertOutputStd }),
+              ...(claimShare === undefined ? {} : { claimShare }),
             }),
           );
         } finally {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { PeerConfigError } from '../errors/peer-error.js';
 import type { PeerLayer } from '../layer/peer-layer.js';
 import { readTensorSync } from '../util/read-tensor.js';
+import { claimingNorms } from './claiming-norms.js';
 import { kMeans } from './kmeans.js';
 
 export interface GrowOptions {
@@ -23,6 +24,11 @@ export interface GrowOptions {
    * top-k (routing drift); fixed keys change old inputs' retrieval only as much as the placement did.
    */
   readonly freezeNewKeys?: boolean;
+  /**
+   * Size each new sub-key to claim this share of its k-means cluster's queries from the old sub-keys (see
+   * `claimingNorms`), instead of giving every new key the old keys' mean norm (the default). Needs `sample`.
+   */
+  readonly claimShare?: number;
 }
 
 /**
@@ -54,7 +60,13 @@ export function growLayer(layer: PeerLayer, options: GrowOptions): { from: numbe
     layer.keys.freezeAll();
     layer.frozenExperts = layer.numExperts;
   }
-  const keyValues = options.sample ? centroidKeys(layer, options.sample, rows) : randomKeys(layer, rows);
+  const { claimShare } = options;
+  if (claimShare !== undefined && !(claimShare > 0 && claimShare <= 1)) {
+    throw new PeerConfigError('claimShare', 'a share in (0, 1]', claimShare);
+  }
+  const keyValues = options.sample
+    ? centroidKeys(layer, options.sample, rows, claimShare)
+    : randomKeys(layer, rows);
   const appended = layer.keys.appendRows(keyValues, rows);
   if (options.freezeNewKeys) appended.trainable = false;
   const { from, to } = layer.experts.appendRows(rows);
@@ -65,11 +77,16 @@ export function growLayer(layer: PeerLayer, options: GrowOptions): { from: numbe
 
 /**
  * [keyHeads, rows, half] k-means centroids of the sample's first query halves, per key head, rescaled to the
- * mean norm of the existing sub-keys. Scores are dot products, so a raw centroid of large new queries would
- * out-score old keys for *old* inputs too (routing drift); at the old keys' scale a new key wins only for
- * queries pointing its way.
+ * mean norm of the existing sub-keys, or with `claimShare` to their claiming norms. Scores are dot products,
+ * so a raw centroid of large new queries would out-score old keys for *old* inputs too (routing drift); at
+ * the old keys' scale a new key wins only for queries pointing its way.
  */
-function centroidKeys(layer: PeerLayer, sample: tf.Tensor2D, rows: number): Float32Array {
+function centroidKeys(
+  layer: PeerLayer,
+  sample: tf.Tensor2D,
+  rows: number,
+  claimShare: number | undefined,
+): Float32Array {
   const { heads } = layer.config;
   const { keyHeads, half } = layer.keys;
   const q1 = tf.tidy(() => layer.query.apply(sample, false)[0]); // [n*H, half], row = token * H + head
@@ -83,11 +100,16 @@ function centroidKeys(layer: PeerLayer, sample: tf.Tensor2D, rows: number): Floa
   for (let kh = 0; kh < keyHeads; kh++) {
     const points = keyHeads === 1 ? all : queriesOfHead(all, tokens, heads, kh, half);
     const centroids = kMeans(points, half, rows, layer.rng);
-    const scale = meanRowNorm(
-      old.subarray((kh * old.length) / keyHeads, ((kh + 1) * old.length) / keyHeads),
-      half,
-    );
-    for (let r = 0; r < rows; r++) rescaleRow(centroids.subarray(r * half, (r + 1) * half), scale);
+    const oldOfHead = old.subarray((kh * old.length) / keyHeads, ((kh + 1) * old.length) / keyHeads);
+    const scale = meanRowNorm(oldOfHead, half);
+    const norms =
+      claimShare === undefined ? undefined : claimingNorms(points, centroids, oldOfHead, half, claimShare);
+    for (let r = 0; r < rows; r++) {
+      // A cluster no query points along keeps the mean norm; a tiny floor keeps every key a direction.
+      const claim = norms?.[r];
+      const norm = claim === undefined || Number.isNaN(claim) ? scale : Math.max(claim, 0.05 * scale);
+      rescaleRow(centroids.subarray(r * half, (r + 1) * half), norm);
+    }
     out.set(centroids, kh * rows * half);
   }
   return out;

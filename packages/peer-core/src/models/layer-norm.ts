@@ -8,7 +8,7 @@ import { constantVariable, onlyTrainable } from './param-init.js';
  * Layer normalisation over the feature axis (Ba et al. 2016) with a learned gain and bias.
  *
  * Where the default kernels are native it is one op whose forward and backward are single AVX2 passes over
- * each row (the forward keeps the normalised rows for the backward), about 4x faster than the composition of
+ * each row (the forward keeps the normalised rows for the backward), about 3x faster than the composition of
  * tfjs ops on wasm (`npm run bench:dense-ops -w @peer/core`); a Split-MNIST MLP step has two of them, a
  * char-LM block two per block. Elsewhere (no addon, tfjs-node) it is that composition ({@link composedLayerNorm}).
  */

@@ -120,7 +120,36 @@ describe('growLayer', () => {
     expect(() => growLayer(layer, { rows: 0 })).toThrow(/'rows' must be an integer >= 1, but got 0/);
     const wrong = tf.zeros([4, cfg.dModel + 1]) as tf.Tensor2D;
     expect(() => growLayer(layer, { rows: 1, sample: wrong })).toThrow(/'sample' must be \[n, 16\]/);
+    expect(() => growLayer(layer, { rows: 1, claimShare: 1.5 })).toThrow(
+      /'claimShare' must be a share in \(0, 1\]/,
+    );
     wrong.dispose();
     layer.dispose();
+  });
+
+  it('with claimShare, the new keys out-score every old key for about that share of the stream queries', () => {
+    const claimed = (claimShare?: number) => {
+      const layer = new PeerLayer(cfg, { seed: 4 });
+      const sample = gaussian(256, 0.3, 9);
+      const oldRows = layer.keys.rows;
+      growLayer(layer, { rows: 2, sample, ...(claimShare === undefined ? {} : { claimShare }) });
+      // Share of (token, head) queries whose best first-half score is a new row's.
+      const share = tf.tidy(() => {
+        const q1 = layer.query.apply(sample, false)[0]; // [n*H, half]
+        const keys = layer.keys.rowKeys(); // [KH, rows, half]
+        const perHead = tf.unstack(keys).map((k, h) => {
+          const rowsOfHead = q1.reshape([-1, cfg.heads, cfg.dKey / 2]).gather(h, 1);
+          return rowsOfHead.matMul(k, false, true).argMax(1);
+        });
+        return tf.stack(perHead).greaterEqual(oldRows).mean().dataSync()[0] ?? Number.NaN;
+      });
+      sample.dispose();
+      layer.dispose();
+      return share;
+    };
+    const [half, most] = [claimed(0.5), claimed(0.9)];
+    expect(most).toBeGreaterThan(0.8); // 0.9 of each cluster's queries that point its way
+    expect(half).toBeGreaterThan(0.4);
+    expect(half).toBeLessThan(0.6);
   });
 });
