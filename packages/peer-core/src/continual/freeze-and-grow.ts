@@ -24,8 +24,13 @@ export const freezeAndGrowOptionsSchema = z
      * classes could only be reached through features the old head already maps to them.
      */
     freezeSharedHead: z.boolean().default(false),
-    /** Keep each stream's new sub-keys at their k-means placement (see `GrowOptions.freezeNewKeys`). */
-    freezeNewKeys: z.boolean().default(false),
+    /**
+     * Keep each stream's new sub-keys at their k-means placement (see `GrowOptions.freezeNewKeys`). On by
+     * default: on Split-MNIST validation (2,000 iterations/task, seed 0) trained new keys pulled 47-56% of an
+     * old input's top-k experts to new rows, fixed ones 25-27%; task-IL went 97.84 -> 98.85% (forgetting
+     * 1.84 -> 0.59 points) and the no-storage class-IL recipe 86.90 -> 89.24%.
+     */
+    freezeNewKeys: z.boolean().default(true),
     /** Size new sub-keys to claim this share of their cluster's queries (see `GrowOptions.claimShare`). */
     claimShare: z.number().gt(0).lte(1).optional(),
     seed: z.number().int().default(0),

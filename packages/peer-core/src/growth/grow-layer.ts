@@ -19,9 +19,10 @@ export interface GrowOptions {
   /** Std of the new experts' output weights (default: the layer's); 0 makes them start silent. */
   readonly expertOutputStd?: number;
   /**
-   * Keep the new sub-keys where they were placed (default false: they train with the new experts). Trained
-   * new keys follow the gradient of the new data only, and nothing stops them from also winning old inputs'
-   * top-k (routing drift); fixed keys change old inputs' retrieval only as much as the placement did.
+   * Keep the new sub-keys where they were placed (default false here: they train with the new experts; the
+   * `FreezeAndGrowPlugin` turns it on). Trained new keys follow the gradient of the new data only, and nothing
+   * stops them from also winning old inputs' top-k (routing drift); fixed keys change old inputs' retrieval
+   * only as much as the placement did.
    */
   readonly freezeNewKeys?: boolean;
   /**
