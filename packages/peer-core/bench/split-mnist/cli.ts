@@ -19,7 +19,8 @@ export interface CliOptions {
 const HELP = `Split MNIST continual-learning benchmark (van de Ven & Tolias 2019 protocol).
   --iterations N     iterations per task (default 2000, the protocol's)
   --seeds K|a,b,..   K seeds (0..K-1) or an explicit list (default 5)
-  --methods a,b,..   method ids (default: the 12 of issue #4 + the no-storage default of class-IL;
+  --methods a,b,..   method ids (default: the 12 of issue #4, freeze-and-grow (+ replay) with fixed new keys,
+                     the no-storage default of class-IL;
                      'default' is the recipe chosen on validation, candidate:* the ones it was chosen from)
   --scenarios a,b    task,domain,class (default: all three)
   --json PATH        rows merged into this file (default bench-results/split-mnist.json at the repo root)

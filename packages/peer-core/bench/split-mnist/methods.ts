@@ -105,6 +105,14 @@ export const METHODS: readonly MethodSpec[] = [
     grow(seed),
     replay(100, seed),
   ]),
+  // The plugin's default since fixed new keys won on validation (see the routing-drift candidates below).
+  spec('freeze-and-grow+fixed-keys', 'freeze-and-grow+fixed-keys', 'peer', 0, (seed) => [
+    growFixedKeys(seed),
+  ]),
+  spec('freeze-and-grow+fixed-keys+replay', 'freeze-and-grow+fixed-keys+replay', 'peer', 100, (seed) => [
+    growFixedKeys(seed),
+    replay(100, seed),
+  ]),
   // Default-recipe candidates, compared on the validation split only (see DEFAULT_RECIPE). "tw": replay
   // with van de Ven & Tolias' task weighting (current task 1/t of the loss, replay (t-1)/t).
   spec('candidate:replay-tw', 'replay-tw', 'mlp', 100, (seed) => [weighted(100, seed)]),
@@ -296,7 +304,8 @@ export const DEFAULT_NO_STORAGE_RECIPE: Readonly<Partial<Record<Scenario, string
 };
 
 /**
- * The method ids a full run covers: the 12 of the issue, plus the no-storage default where a scenario has one
+ * The method ids a full run covers: the 12 of the issue (freeze-and-grow with trained and with fixed new keys),
+ * plus the no-storage default where a scenario has one
  * (class-IL).
  */
 export const PROTOCOL_METHODS: readonly string[] = [

@@ -144,7 +144,8 @@ describe('Split MNIST benchmark runner (smoke)', () => {
     if (full === 'help') throw new Error('help');
     expect(full.bench.iterations).toBe(2000);
     expect(full.bench.seeds).toEqual([0, 1, 2, 3, 4]);
-    expect(full.bench.methods).toHaveLength(13); // the 12 of the issue + the no-storage default
+    // the 12 of the issue (default included), freeze-and-grow (+ replay) with fixed keys, the no-storage default
+    expect(full.bench.methods).toHaveLength(15);
     expect(full.json).toBe('/repo/bench-results/split-mnist.json');
     expect(full.cells).toBe('/repo/bench-results/split-mnist.cells.jsonl');
     expect(full.resume).toBe(false);
