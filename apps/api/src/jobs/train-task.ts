@@ -57,7 +57,7 @@ async function trainModel(
   options: TrainTaskOptions,
 ): Promise<Omit<TrainModelOutput, 'tensors'>> {
   const { spec, scenario } = input;
-  const plugins = strategyPlugins(spec.strategy, { rows: spec.rows, seed: spec.seed });
+  const plugins = strategyPlugins(spec.strategy, { rows: spec.rows, seed: spec.seed, scenario });
   const store = new JobStateStore(input.regularization, input.replay);
   const streams: ContinualStream[] = [...input.history, input.current].map((s, i) => continualStream(s, i));
   const index = streams.length - 1;

@@ -28,7 +28,9 @@ export const freezeAndGrowOptionsSchema = z
      * Keep each stream's new sub-keys at their k-means placement (see `GrowOptions.freezeNewKeys`). On by
      * default: on Split-MNIST validation (2,000 iterations/task, seed 0) trained new keys pulled 47-56% of an
      * old input's top-k experts to new rows, fixed ones 25-27%; task-IL went 97.84 -> 98.85% (forgetting
-     * 1.84 -> 0.59 points) and the no-storage class-IL recipe 86.90 -> 89.24%.
+     * 1.84 -> 0.59 points) and the no-storage class-IL recipe 86.90 -> 89.24%. With replay into a shared
+     * head (domain-, class-IL) trained keys did better (they learn from the replayed old data too): the API
+     * turns it off there.
      */
     freezeNewKeys: z.boolean().default(true),
     /** Size new sub-keys to claim this share of their cluster's queries (see `GrowOptions.claimShare`). */
