@@ -236,6 +236,12 @@ export const METHODS: readonly MethodSpec[] = [
       (seed) => [shifted(100, seed)],
     ),
   ),
+  // EWC's strength on the validation split (the grid's `ewc` uses 1e4, set a priori).
+  ...(['1e5', '1e6', '1e7'] as const).map((strength) =>
+    spec(`candidate:ewc-${strength}`, `ewc-${strength}`, 'mlp', 0, (seed) => [
+      new EwcPlugin({ strength: Number(strength), seed }),
+    ]),
+  ),
   // Routing drift: the same PEER runs with each stream's new sub-keys fixed where k-means put them.
   spec('candidate:freeze-and-grow+fixed-keys', 'freeze-and-grow+fixed-keys', 'peer', 0, (seed) => [
     growFixedKeys(seed),
