@@ -121,7 +121,7 @@ describe('LayerNorm', () => {
     norm.gamma.assign(tf.tensor1d(randn(d, 12)));
     norm.beta.assign(tf.tensor1d(randn(d, 13)));
     const xs = randn(n * d, 11, 2);
-    // Row 0 sits at 1e3 with spread 0.5: plain float32 sums lose its deviations (tfjs's moments: ~6e-4
+    // Row 0 sits at 1e3 with sd 0.5: plain float32 sums lose its deviations (tfjs's moments: ~1.2e-3
     // error), so the native op sums x - x[0].
     for (let j = 0; j < d; j++) xs[j] = 1000 + (xs[j] ?? 0) / 4;
     const ws = randn(n * d, 14);
