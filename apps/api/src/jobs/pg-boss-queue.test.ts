@@ -1,14 +1,15 @@
 import { type AdapterStore, openStore } from '@peer/adapter-store';
 import { initBackend } from '@peer/core/backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASE_URL } from '../../test/support/deployment.js';
 import { setupTrainingJob } from '../../test/support/job-fixtures.js';
 import { throwawayDatabase } from '../../test/support/throwaway-database.js';
 import { JobRunner } from './job-runner.js';
 import { PgBossQueue } from './pg-boss-queue.js';
 import { TrainThread } from './train-thread.js';
 
-const url = process.env.DATABASE_URL;
-// The PostgreSQL queue needs a server: runs when DATABASE_URL is set.
+// The PostgreSQL queue needs a server: runs when DATABASE_URL is set (an empty one means unset, as in the API).
+const url = TEST_DATABASE_URL;
 describe.skipIf(url === undefined)('pg-boss queue on PostgreSQL', () => {
   let store: AdapterStore;
   let drop: () => Promise<void>;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Scenario } from '../../src/continual/scenario.js';
 import type { CellResult } from './run-cell.js';
@@ -48,6 +48,8 @@ export function currentCommit(cwd: string): string | null {
  */
 export class CellCache {
   private readonly cells = new Map<string, CellRecord>();
+  /** Bytes of the file already parsed: what lies beyond was appended since (by this or another process). */
+  private parsed = 0;
   /** The file ends in a cut line (a killed writer): the next record starts on a line of its own. */
   private cutLine = false;
 
@@ -55,24 +57,15 @@ export class CellCache {
     readonly path: string,
     private readonly commit: string | null,
   ) {
-    if (!existsSync(path)) return;
-    const text = readFileSync(path, 'utf8');
-    this.cutLine = text.length > 0 && !text.endsWith('\n');
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
-      let record: CellRecord;
-      try {
-        record = JSON.parse(line) as CellRecord;
-      } catch {
-        continue; // a line cut by a killed process: that cell simply runs again
-      }
-      // Later lines win: a re-run of a cell supersedes the earlier one.
-      this.cells.set(keyText(record.key), record);
-    }
+    this.readAppended();
   }
 
-  /** The recorded result of this cell, if any run finished it. */
+  /**
+   * The recorded result of this cell, if any run finished it. Reads what was appended since the last look first,
+   * so two processes working through the same grid skip the cells the other one finished meanwhile.
+   */
   find(key: CellKey): CellRecord | undefined {
+    this.readAppended();
     return this.cells.get(keyText(key));
   }
 
@@ -80,9 +73,32 @@ export class CellCache {
   add(key: CellKey, cell: CellResult): CellRecord {
     const record: CellRecord = { key, cell, commit: this.commit, finishedAt: new Date().toISOString() };
     mkdirSync(dirname(this.path), { recursive: true });
+    this.readAppended();
     appendFileSync(this.path, `${this.cutLine ? '\n' : ''}${JSON.stringify(record)}\n`);
     this.cutLine = false;
+    // `parsed` stays put: the next look re-reads this line with whatever another process appended meanwhile.
     this.cells.set(keyText(key), record);
     return record;
+  }
+
+  /** Parses the whole lines appended since the last read; a trailing partial line waits for the next look. */
+  private readAppended(): void {
+    if (!existsSync(this.path)) return;
+    const size = statSync(this.path).size;
+    if (size <= this.parsed) return;
+    const text = readFileSync(this.path).subarray(this.parsed).toString('utf8');
+    const end = text.lastIndexOf('\n') + 1;
+    for (const line of text.slice(0, end).split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        const record = JSON.parse(line) as CellRecord;
+        // Later lines win: a re-run of a cell supersedes the earlier one.
+        this.cells.set(keyText(record.key), record);
+      } catch {
+        // a line cut by a killed process: that cell simply runs again
+      }
+    }
+    this.parsed += Buffer.byteLength(text.slice(0, end), 'utf8');
+    this.cutLine = end < text.length;
   }
 }

@@ -44,6 +44,8 @@ export interface MethodSpec {
  * previous version 0.01 (Li et al. 2018's usual alpha); LwF lambda 1 and T 2 (Li & Hoiem 2017).
  */
 const EWC_STRENGTH = 1e4;
+/** The strengths above the a-priori 1e4 that the validation sweep tries. */
+const EWC_SWEEP = ['1e5', '1e6', '1e7', '1e8', '1e9'] as const;
 
 const replay = (n: number, seed: number) => new ReplayPlugin({ capacity: n, classBalanced: true, seed });
 const weighted = (n: number, seed: number) =>
@@ -236,10 +238,16 @@ export const METHODS: readonly MethodSpec[] = [
       (seed) => [shifted(100, seed)],
     ),
   ),
-  // EWC's strength on the validation split (the grid's `ewc` uses 1e4, set a priori).
-  ...(['1e5', '1e6', '1e7'] as const).map((strength) =>
+  // EWC's and online EWC's strength on the validation split (the grid's `ewc` and `online-ewc` use 1e4, set
+  // a priori); van de Ven & Tolias search lambda over decades, so do we.
+  ...EWC_SWEEP.map((strength) =>
     spec(`candidate:ewc-${strength}`, `ewc-${strength}`, 'mlp', 0, (seed) => [
       new EwcPlugin({ strength: Number(strength), seed }),
+    ]),
+  ),
+  ...EWC_SWEEP.map((strength) =>
+    spec(`candidate:online-ewc-${strength}`, `online-ewc-${strength}`, 'mlp', 0, (seed) => [
+      new EwcPlugin({ strength: Number(strength), online: true, decay: 1, seed }),
     ]),
   ),
   // Routing drift: the same PEER runs with each stream's new sub-keys fixed where k-means put them.

@@ -9,6 +9,7 @@ import { parseCli } from '../../bench/split-mnist/cli.js';
 import { DEFAULT_RECIPE, PROTOCOL_METHODS } from '../../bench/split-mnist/methods.js';
 import { markdownTable } from '../../bench/split-mnist/report.js';
 import { type BenchRow, mergeRows } from '../../bench/split-mnist/results.js';
+import type { CellResult } from '../../bench/split-mnist/run-cell.js';
 import { initBackend } from '../../src/backend/index.js';
 
 beforeAll(async () => {
@@ -136,6 +137,38 @@ describe('Split MNIST benchmark runner (smoke)', () => {
       key: { scenario: 'domain', recipe: DEFAULT_RECIPE.domain, seed: 1, iterations: 3 },
       commit: 'test-commit',
     });
+  });
+
+  it('sees the cells another process appended to the shared file after it opened it', () => {
+    const path = join(dir, 'shared.cells.jsonl');
+    const key = (seed: number) => ({
+      scenario: 'task' as const,
+      recipe: 'ewc',
+      seed,
+      iterations: 2000,
+      evaluateOn: 'validation' as const,
+      trainLimit: null,
+      testLimit: null,
+    });
+    const cell = (acc: number) => ({ acc }) as unknown as CellResult;
+    const first = new CellCache(path, 'first');
+    const second = new CellCache(path, 'second');
+    expect(second.find(key(0))).toBeUndefined();
+    first.add(key(0), cell(0.9));
+    expect(second.find(key(0))).toMatchObject({ commit: 'first', cell: { acc: 0.9 } });
+    // A line cut by a killed writer is skipped, and the next record still lands on a line of its own.
+    appendFileSync(path, '{"key": {"scenario": "ta');
+    second.add(key(1), cell(0.8));
+    expect(first.find(key(1))).toMatchObject({ commit: 'second', cell: { acc: 0.8 } });
+    // A re-run supersedes the earlier record in every reader.
+    first.add(key(0), cell(0.95));
+    expect(second.find(key(0))?.cell.acc).toBe(0.95);
+    expect(new CellCache(path, 'third').find(key(0))?.cell.acc).toBe(0.95);
+    expect(
+      readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{"key":{')),
+    ).toHaveLength(3);
   });
 
   it('parses the CLI flags, with the protocol as default', () => {
