@@ -1,14 +1,14 @@
 /**
  * Char-LM comparison of the PEER paper (He 2024 Table 1) at our scale (issue #4 item 5): the middle block's
  * FFN is dense, MoE, PKM, FFF or PEER, every model trained on Moby-Dick for the same training FLOPs.
- *   npm run bench:lm -w @peer/core -- [--budget 4e11] [--batch 32] [--lr 3e-3] [--cases dense,peer-128]
+ *   npm run bench:lm -w @peer/core -- [--budget 4e11] [--seed 0] [--batch 32] [--lr 3e-3] [--cases dense,peer-128]
  *     [--eval-windows N] [--json FILE]
  * Progress goes to stderr; the table to stdout; one JSON row per case to --json (rewritten after each case).
  * Before evaluation, query batch-norm statistics are re-estimated on 64 training windows (PreciseBN); the
  * bpc with the training-time running averages is reported too (`val_bpc_running_bn`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../src/backend/index.js';
@@ -33,6 +33,9 @@ const { values } = parseArgs({
   },
 });
 
+// npm runs workspace scripts inside the package: a relative --json is taken from where npm was invoked
+// (INIT_CWD), so `npm run bench:lm -- --json bench-results/x.json` at the root writes the root's file.
+const jsonPath = resolve(process.env.INIT_CWD ?? process.cwd(), values.json);
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
@@ -59,8 +62,8 @@ log(
 const rows: LmRow[] = [];
 for (const c of cases) {
   rows.push(await runCase(c, data, settings));
-  mkdirSync(dirname(values.json), { recursive: true });
-  writeFileSync(values.json, `${JSON.stringify(rows, null, 2)}\n`);
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, `${JSON.stringify(rows, null, 2)}\n`);
 }
 console.log(formatTable(rows));
-log(`[char-lm] wrote ${values.json}`);
+log(`[char-lm] wrote ${jsonPath}`);
