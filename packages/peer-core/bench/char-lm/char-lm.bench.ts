@@ -1,8 +1,8 @@
 /**
  * Char-LM comparison of the PEER paper (He 2024 Table 1) at our scale (issue #4 item 5): the middle block's
  * FFN is dense, MoE, PKM, FFF or PEER, every model trained on Moby-Dick for the same training FLOPs.
- *   npm run bench:lm -w @peer/core -- [--budget 4e11] [--seed 0] [--batch 32] [--lr 3e-3] [--cases dense,peer-128]
- *     [--eval-windows N] [--json FILE]
+ *   npm run bench:lm -w @peer/core -- [--budget 4e11] [--seed 0] [--batch 32] [--lr 3e-3]
+ *     [--cases dense,peer-128] [--eval-windows N] [--json FILE]
  * Progress goes to stderr; the table to stdout; one JSON row per case to --json (rewritten after each case).
  * Before evaluation, query batch-norm statistics are re-estimated on 64 training windows (PreciseBN); the
  * bpc with the training-time running averages is reported too (`val_bpc_running_bn`).
